@@ -1,0 +1,137 @@
+//! The store trait: durable records of every tenant.
+//!
+//! Implementations: `mcpsec-store-sql` (SQLite embedded default, PostgreSQL).
+//! Every method that touches tenant data takes the [`TenantId`] and must scope
+//! its query by it; the shared conformance suite in `mcpsec-testkit` checks
+//! that one tenant never sees another's records.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Alert, Asset, Component, Finding, FindingStatus, Severity, Tenant, Vulnerability};
+use crate::event::Event;
+use crate::{ErrorCode, TenantId};
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store error: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::Conflict(_) => ErrorCode::Conflict,
+            StoreError::Invalid(_) => ErrorCode::InvalidArgument,
+            StoreError::Unavailable(_) => ErrorCode::StoreUnavailable,
+            StoreError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Cursor pagination: records are returned in ascending id order, starting
+/// after `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+impl Page {
+    pub const MAX_LIMIT: u32 = 1000;
+
+    pub fn first(limit: u32) -> Page {
+        Page { after: None, limit: limit.clamp(1, Self::MAX_LIMIT) }
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page::first(100)
+    }
+}
+
+/// Filters for [`Store::list_findings`].
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    pub asset_id: Option<String>,
+    pub status: Option<FindingStatus>,
+    pub min_severity: Option<Severity>,
+    pub page: Page,
+}
+
+/// Filters for [`Store::list_alerts`].
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub rule_id: Option<String>,
+    pub min_severity: Option<Severity>,
+    pub entity: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub page: Page,
+}
+
+/// The platform's durable record store.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short backend name for logs and metrics (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip to the backend, for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a tenant; `Conflict` if the id exists.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    /// Inserts or replaces an asset (keyed by tenant and id).
+    async fn upsert_asset(&self, asset: &Asset) -> StoreResult<()>;
+    async fn get_asset(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Asset>>;
+    async fn list_assets(&self, tenant: &TenantId, page: &Page) -> StoreResult<Vec<Asset>>;
+
+    /// Inserts or replaces components; each must belong to `tenant`.
+    async fn upsert_components(&self, tenant: &TenantId, components: &[Component]) -> StoreResult<()>;
+    async fn list_components(&self, tenant: &TenantId, asset_id: &str, page: &Page) -> StoreResult<Vec<Component>>;
+
+    /// Inserts or replaces shared vulnerability advisories.
+    async fn upsert_vulnerabilities(&self, vulns: &[Vulnerability]) -> StoreResult<()>;
+    async fn get_vulnerability(&self, id: &str) -> StoreResult<Option<Vulnerability>>;
+
+    /// Inserts or replaces a finding (keyed by tenant and id).
+    async fn upsert_finding(&self, finding: &Finding) -> StoreResult<()>;
+    async fn get_finding(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Finding>>;
+    async fn list_findings(&self, tenant: &TenantId, filter: &FindingFilter) -> StoreResult<Vec<Finding>>;
+    /// Moves a finding to a new status, enforcing the lifecycle rules
+    /// (`Conflict` when the transition is not allowed, `NotFound` when the
+    /// finding does not exist in this tenant). Returns the updated finding.
+    async fn transition_finding(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        to: FindingStatus,
+        reason: Option<String>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Finding>;
+
+    /// Stores an alert; returns false if an alert with this id already exists.
+    async fn insert_alert(&self, alert: &Alert) -> StoreResult<bool>;
+    async fn list_alerts(&self, tenant: &TenantId, filter: &AlertFilter) -> StoreResult<Vec<Alert>>;
+
+    /// Records processed events, idempotently by `(tenant, id)`: an event seen
+    /// before is ignored. Returns how many were new.
+    async fn record_events(&self, events: &[Event]) -> StoreResult<u64>;
+    async fn get_event(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Event>>;
+    async fn count_events(&self, tenant: &TenantId) -> StoreResult<u64>;
+}
