@@ -414,6 +414,10 @@ fn schema_for<T: EventPayload>() -> (String, serde_json::Value) {
         format!("https://mcpsec.dev/schemas/events/{}.v{}.json", t.as_str(), t.current_version()).into(),
     );
     obj.insert("title".into(), format!("{} v{}", t.as_str(), t.current_version()).into());
+    obj.insert(
+        "description".into(),
+        format!("An mcpsec event envelope carrying a `{}` payload in `data`.", t.as_str()).into(),
+    );
     let props = obj
         .get_mut("properties")
         .and_then(|p| p.as_object_mut())
@@ -516,12 +520,18 @@ mod tests {
     }
 
     /// The checked-in schemas in docs/events must match the Rust types.
-    /// Regenerate with `cargo run -p mcpsec -- schema export docs/events`.
+    /// Regenerate with `cargo run -p mcpsec -- schema export docs/events`
+    /// (or `MCPSEC_BLESS_SCHEMAS=1 cargo test -p mcpsec-core`).
     #[test]
     fn checked_in_schemas_are_current() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/events");
+        let bless = std::env::var("MCPSEC_BLESS_SCHEMAS").as_deref() == Ok("1");
         for (name, schema) in event_schemas() {
             let path = dir.join(&name);
+            if bless {
+                let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+                std::fs::write(&path, text).unwrap();
+            }
             let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| {
                 panic!("{}: {e}; regenerate with `cargo run -p mcpsec -- schema export docs/events`", path.display())
             });

@@ -1,0 +1,533 @@
+//! The HTTP API: health, readiness, metrics, OpenAPI, event ingest and the
+//! tenant-scoped read and triage endpoints.
+//!
+//! Where to add a route: write the handler here (or in a capability's own
+//! module in this crate), annotate it with `#[utoipa::path]`, list it in
+//! [`ApiDoc`] and in [`router`]. A test in `crates/mcpsec/tests` checks that
+//! every route in the router is documented in the OpenAPI output.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use mcpsec_core::bus::BusMessage;
+use mcpsec_core::domain::{Alert, Asset, Finding, FindingStatus, Severity, Tenant};
+use mcpsec_core::event::{Event, EventType, FindingUpdated, RawEvent};
+use mcpsec_core::store::{AlertFilter, FindingFilter, Page};
+use mcpsec_core::{ErrorCode, TenantId};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+use utoipa::OpenApi;
+
+use crate::Backends;
+use crate::error::{ApiError, ErrorBody, ItemError};
+
+/// Request limits of the API.
+#[derive(Debug, Clone)]
+pub struct ApiLimits {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Most events in one `POST /api/v1/events` batch.
+    pub max_batch_events: usize,
+    /// Time limit for each backend check of `/readyz`.
+    pub ready_timeout: Duration,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_batch_events: 10_000,
+            ready_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+struct AppState {
+    backends: Backends,
+    limits: ApiLimits,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    known_tenants: RwLock<HashSet<TenantId>>,
+}
+
+type Shared = State<Arc<AppState>>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "mcpsec API", description = "Security platform for software supply chains, infrastructure and MCP environments."),
+    paths(
+        healthz, readyz, metrics_text, ingest_events, create_tenant, list_tenants, list_assets,
+        list_findings, transition_finding, list_alerts, get_event, count_events
+    ),
+    components(schemas(
+        ErrorBody, ErrorCode, RawEvent, Event, EventType, Tenant, Asset, Finding, FindingStatus, Severity,
+        Alert, IngestRequest, IngestResponse, ReadyResponse, NewTenant, TransitionRequest, CountResponse,
+        AssetList, FindingList, AlertList
+    ))
+)]
+pub struct ApiDoc;
+
+fn app_state(backends: Backends, limits: &ApiLimits) -> Arc<AppState> {
+    Arc::new(AppState {
+        backends,
+        metrics: crate::metrics::install(),
+        known_tenants: RwLock::new(HashSet::new()),
+        limits: limits.clone(),
+    })
+}
+
+/// The operations endpoints only (`/healthz`, `/readyz`, `/metrics`), for
+/// processes that run the worker role without the API.
+pub fn ops_router(backends: Backends, limits: ApiLimits) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(app_state(backends, &limits))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
+}
+
+/// Builds the full API router over `backends`.
+pub fn router(backends: Backends, limits: ApiLimits) -> Router {
+    let state = app_state(backends, &limits);
+    let docs = swagger_ui_dist::ApiDefinition {
+        uri_prefix: "/api/docs",
+        api_definition: swagger_ui_dist::OpenApiSource::Uri("/api/v1/openapi.json"),
+        title: Some("mcpsec API"),
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/events", post(ingest_events))
+        .route("/api/v1/tenants", post(create_tenant).get(list_tenants))
+        .route("/api/v1/tenants/{tenant}/assets", get(list_assets))
+        .route("/api/v1/tenants/{tenant}/findings", get(list_findings))
+        .route("/api/v1/tenants/{tenant}/findings/{id}/status", post(transition_finding))
+        .route("/api/v1/tenants/{tenant}/alerts", get(list_alerts))
+        .route("/api/v1/tenants/{tenant}/events/count", get(count_events))
+        .route("/api/v1/tenants/{tenant}/events/{id}", get(get_event))
+        .with_state(state)
+        .merge(swagger_ui_dist::generate_routes(docs))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such route")
+}
+
+fn tenant_param(raw: &str) -> Result<TenantId, ApiError> {
+    TenantId::new(raw).map_err(|e| ApiError::new(ErrorCode::InvalidArgument, format!("tenant {raw:?}: {e}")))
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.body_text()))
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
+        } else {
+            ApiError::new(ErrorCode::MalformedRequest, e.body_text())
+        }
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(ErrorCode::MalformedRequest, format!("request body: {e}")))
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The process is alive")))]
+async fn healthz() -> Response {
+    (StatusCode::OK, [("content-type", "application/json")], r#"{"status":"ok"}"#).into_response()
+}
+
+/// Result of the readiness checks.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReadyResponse {
+    /// `ready` or `unavailable`.
+    pub status: String,
+    /// Per backend: `ok` or the error.
+    pub checks: BTreeMap<String, String>,
+}
+
+/// Readiness: every backend answers.
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, description = "All backends reachable", body = ReadyResponse),
+    (status = 503, description = "A backend is unreachable", body = ReadyResponse)))]
+async fn readyz(State(s): Shared) -> Response {
+    let t = s.limits.ready_timeout;
+    let b = &s.backends;
+    let (store, bus, objects) = tokio::join!(
+        tokio::time::timeout(t, b.store.ping()),
+        tokio::time::timeout(t, b.bus.ping()),
+        tokio::time::timeout(t, b.objects.ping()),
+    );
+    fn verdict<E: std::fmt::Display>(r: Result<Result<(), E>, tokio::time::error::Elapsed>) -> String {
+        match r {
+            Ok(Ok(())) => "ok".into(),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "timed out".into(),
+        }
+    }
+    let checks: BTreeMap<String, String> = [
+        (format!("store:{}", b.store.backend()), verdict(store)),
+        (format!("bus:{}", b.bus.backend()), verdict(bus)),
+        (format!("objects:{}", b.objects.backend()), verdict(objects)),
+    ]
+    .into_iter()
+    .collect();
+    let ready = checks.values().all(|v| v == "ok");
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = ReadyResponse { status: if ready { "ready" } else { "unavailable" }.into(), checks };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+async fn metrics_text(State(s): Shared) -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// A batch of events: either `{"events": [...]}` or a bare array.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum IngestRequest {
+    Wrapped { events: Vec<RawEvent> },
+    Bare(Vec<RawEvent>),
+}
+
+/// The events were published durably.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IngestResponse {
+    pub accepted: usize,
+    /// The ids of the events, in request order (generated where absent).
+    pub ids: Vec<String>,
+}
+
+impl AppState {
+    async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, ApiError> {
+        if self.known_tenants.read().expect("lock").contains(tenant) {
+            return Ok(true);
+        }
+        let found = self.backends.store.get_tenant(tenant).await?.is_some();
+        if found {
+            self.known_tenants.write().expect("lock").insert(tenant.clone());
+        }
+        Ok(found)
+    }
+
+    /// Publishes events; returns once the bus has made them durable.
+    async fn publish(&self, events: &[Event]) -> Result<(), ApiError> {
+        let mut messages = Vec::with_capacity(events.len());
+        let mut trace_headers = BTreeMap::new();
+        crate::trace::inject_current(&mut trace_headers);
+        for e in events {
+            let mut headers = trace_headers.clone();
+            headers.insert("mcpsec-event-type".into(), e.event_type.as_str().into());
+            headers.insert("mcpsec-schema-version".into(), e.schema_version.to_string());
+            headers.insert("mcpsec-tenant".into(), e.tenant.to_string());
+            let payload = serde_json::to_vec(e)
+                .map_err(|err| ApiError::new(ErrorCode::Internal, format!("encoding event: {err}")))?;
+            messages.push(BusMessage {
+                topic: e.event_type.topic(),
+                key: e.bus_key(),
+                headers,
+                payload: payload.into(),
+            });
+        }
+        self.backends.bus.publish(messages).await?;
+        for e in events {
+            metrics::counter!("mcpsec_events_accepted_total", "type" => e.event_type.as_str()).increment(1);
+        }
+        Ok(())
+    }
+}
+
+/// Validates a batch of events and publishes it on the bus. Answers only once
+/// the publish is durable; on any validation error nothing is published and
+/// the response lists every rejected event.
+#[utoipa::path(post, path = "/api/v1/events", request_body = IngestRequest, responses(
+    (status = 202, description = "Published durably", body = IngestResponse),
+    (status = 400, description = "Malformed or invalid events", body = ErrorBody),
+    (status = 413, description = "Body too large", body = ErrorBody),
+    (status = 503, description = "Bus unavailable; nothing was accepted", body = ErrorBody)))]
+async fn ingest_events(State(s): Shared, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let span = tracing::info_span!("ingest_events", events = tracing::field::Empty);
+    crate::trace::continue_from_http(&span, &headers);
+    async move {
+        let req: IngestRequest = json_body(body)?;
+        let raw = match req {
+            IngestRequest::Wrapped { events } | IngestRequest::Bare(events) => events,
+        };
+        tracing::Span::current().record("events", raw.len());
+        if raw.is_empty() {
+            return Err(ApiError::new(ErrorCode::InvalidArgument, "the batch is empty"));
+        }
+        if raw.len() > s.limits.max_batch_events {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("{} events in one batch; the limit is {}", raw.len(), s.limits.max_batch_events),
+            ));
+        }
+        let now = Utc::now();
+        let mut events = Vec::with_capacity(raw.len());
+        let mut errors = Vec::new();
+        for (index, r) in raw.into_iter().enumerate() {
+            match r.validate(now) {
+                Ok(e) => events.push(e),
+                Err(e) => errors.push(ItemError { index, code: e.code(), message: e.to_string() }),
+            }
+        }
+        let mut checked: HashSet<TenantId> = HashSet::new();
+        for (index, e) in events.iter().enumerate() {
+            if !checked.contains(&e.tenant) {
+                if s.tenant_exists(&e.tenant).await? {
+                    checked.insert(e.tenant.clone());
+                } else {
+                    errors.push(ItemError {
+                        index,
+                        code: ErrorCode::InvalidEvent,
+                        message: format!("tenant {:?} does not exist", e.tenant.as_str()),
+                    });
+                }
+            }
+        }
+        if !errors.is_empty() {
+            let code = errors[0].code;
+            let mut err = ApiError::new(code, format!("{} of the events were rejected; nothing was published", errors.len()));
+            err.details = errors;
+            return Err(err);
+        }
+        s.publish(&events).await?;
+        let ids: Vec<String> = events.into_iter().map(|e| e.id).collect();
+        Ok((StatusCode::ACCEPTED, Json(IngestResponse { accepted: ids.len(), ids })).into_response())
+    }
+    .instrument(span)
+    .await
+}
+
+/// A tenant to create.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// Creates a tenant.
+#[utoipa::path(post, path = "/api/v1/tenants", request_body = NewTenant, responses(
+    (status = 201, description = "Created", body = Tenant),
+    (status = 409, description = "Exists", body = ErrorBody)))]
+async fn create_tenant(State(s): Shared, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let req: NewTenant = json_body(body)?;
+    let id = tenant_param(&req.id)?;
+    let tenant = Tenant { name: req.name.unwrap_or_else(|| id.to_string()), id, created_at: Utc::now() };
+    s.backends.store.create_tenant(&tenant).await?;
+    Ok((StatusCode::CREATED, Json(tenant)).into_response())
+}
+
+/// Lists tenants.
+#[utoipa::path(get, path = "/api/v1/tenants", responses((status = 200, body = Vec<Tenant>)))]
+async fn list_tenants(State(s): Shared) -> Result<Json<Vec<Tenant>>, ApiError> {
+    Ok(Json(s.backends.store.list_tenants().await?))
+}
+
+/// Cursor pagination parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// Return records with an id greater than this cursor.
+    pub after: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+impl PageParams {
+    fn page(&self) -> Page {
+        Page { after: self.after.clone(), limit: self.limit.unwrap_or(100).clamp(1, Page::MAX_LIMIT) }
+    }
+}
+
+macro_rules! list_type {
+    ($name:ident, $item:ty) => {
+        /// A page of records; pass `next_cursor` as `after` for the next page.
+        #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            pub next_cursor: Option<String>,
+        }
+
+        impl $name {
+            fn new(items: Vec<$item>, page: &Page) -> Self {
+                let next_cursor = if items.len() as u32 >= page.limit {
+                    items.last().map(|i| i.id.clone())
+                } else {
+                    None
+                };
+                $name { items, next_cursor }
+            }
+        }
+    };
+}
+list_type!(AssetList, Asset);
+list_type!(FindingList, Finding);
+list_type!(AlertList, Alert);
+
+/// Lists a tenant's assets.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/assets", params(("tenant" = String, Path), PageParams),
+    responses((status = 200, body = AssetList)))]
+async fn list_assets(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+    q: Result<Query<PageParams>, QueryRejection>,
+) -> Result<Json<AssetList>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    let page = query(q)?.page();
+    let items = s.backends.store.list_assets(&tenant, &page).await?;
+    Ok(Json(AssetList::new(items, &page)))
+}
+
+/// Finding filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct FindingParams {
+    pub asset_id: Option<String>,
+    pub status: Option<FindingStatus>,
+    pub min_severity: Option<Severity>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Lists a tenant's findings.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/findings", params(("tenant" = String, Path), FindingParams),
+    responses((status = 200, body = FindingList)))]
+async fn list_findings(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+    q: Result<Query<FindingParams>, QueryRejection>,
+) -> Result<Json<FindingList>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    let q = query(q)?;
+    let page = PageParams { after: q.after, limit: q.limit }.page();
+    let filter = FindingFilter { asset_id: q.asset_id, status: q.status, min_severity: q.min_severity, page: page.clone() };
+    let items = s.backends.store.list_findings(&tenant, &filter).await?;
+    Ok(Json(FindingList::new(items, &page)))
+}
+
+/// A lifecycle transition.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub status: FindingStatus,
+    pub reason: Option<String>,
+}
+
+/// Moves a finding through its lifecycle (open → triaged → fixed…) and
+/// publishes `finding.updated`.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/findings/{id}/status",
+    params(("tenant" = String, Path), ("id" = String, Path)), request_body = TransitionRequest,
+    responses((status = 200, body = Finding), (status = 404, body = ErrorBody), (status = 409, description = "Transition not allowed", body = ErrorBody)))]
+async fn transition_finding(
+    State(s): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Finding>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    let req: TransitionRequest = json_body(body)?;
+    let before = s
+        .backends
+        .store
+        .get_finding(&tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("finding {id:?}")))?;
+    let after = s
+        .backends
+        .store
+        .transition_finding(&tenant, &id, req.status, req.reason.clone(), Utc::now())
+        .await?;
+    let event = Event::new(
+        tenant,
+        "mcpsec://api",
+        Some(after.asset_id.clone()),
+        &FindingUpdated { finding_id: id, from: before.status, to: after.status, reason: req.reason },
+    );
+    s.publish(std::slice::from_ref(&event)).await?;
+    Ok(Json(after))
+}
+
+/// Alert filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AlertParams {
+    pub rule_id: Option<String>,
+    pub min_severity: Option<Severity>,
+    pub entity: Option<String>,
+    /// Only alerts created at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Lists a tenant's alerts.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/alerts", params(("tenant" = String, Path), AlertParams),
+    responses((status = 200, body = AlertList)))]
+async fn list_alerts(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+    q: Result<Query<AlertParams>, QueryRejection>,
+) -> Result<Json<AlertList>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    let q = query(q)?;
+    let page = PageParams { after: q.after, limit: q.limit }.page();
+    let filter = AlertFilter { rule_id: q.rule_id, min_severity: q.min_severity, entity: q.entity, since: q.since, page: page.clone() };
+    let items = s.backends.store.list_alerts(&tenant, &filter).await?;
+    Ok(Json(AlertList::new(items, &page)))
+}
+
+/// A processed event, as stored by the worker.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/events/{id}",
+    params(("tenant" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Event), (status = 404, body = ErrorBody)))]
+async fn get_event(State(s): Shared, Path((tenant, id)): Path<(String, String)>) -> Result<Json<Event>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    s.backends
+        .store
+        .get_event(&tenant, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("event {id:?}")))
+}
+
+/// A count.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CountResponse {
+    pub count: u64,
+}
+
+/// How many events of this tenant the workers have processed.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/events/count", params(("tenant" = String, Path)),
+    responses((status = 200, body = CountResponse)))]
+async fn count_events(State(s): Shared, Path(tenant): Path<String>) -> Result<Json<CountResponse>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    Ok(Json(CountResponse { count: s.backends.store.count_events(&tenant).await? }))
+}

@@ -1,0 +1,30 @@
+//! The mcpsec service runtime: the HTTP API (axum) and the event-pipeline
+//! worker, each a role `mcpsec serve --role api|worker|all` can run.
+//!
+//! The crate receives its backends as trait objects ([`Backends`]) and never
+//! names a concrete backend: wiring happens in the `mcpsec` binary. Routes,
+//! their OpenAPI description and the error mapping live here; capability
+//! crates add their routes through the binary.
+
+pub mod api;
+pub mod error;
+pub mod metrics;
+pub mod trace;
+pub mod worker;
+
+use std::sync::Arc;
+
+use mcpsec_core::bus::EventBus;
+use mcpsec_core::objstore::ArtifactStore;
+use mcpsec_core::store::Store;
+
+pub use api::{ApiLimits, ops_router, router};
+pub use worker::{EventWorker, WorkerConfig};
+
+/// The backends a process works with.
+#[derive(Clone)]
+pub struct Backends {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn EventBus>,
+    pub objects: Arc<dyn ArtifactStore>,
+}

@@ -1,0 +1,157 @@
+//! The event-pipeline worker: consumes every event topic in one consumer
+//! group, records each event in the store (idempotent by `(tenant, id)`), then
+//! commits its offsets. Delivery is at-least-once, the store effect exactly
+//! once: a worker that dies before committing leaves its batch to another
+//! member of the group, which records it again as a no-op.
+//!
+//! A message that is not a valid event is moved to the `mcpsec.deadletter`
+//! topic with the reason in its headers, never silently dropped.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use mcpsec_core::bus::{BusConsumer, BusMessage, Delivery};
+use mcpsec_core::event::{Event, EventType};
+use mcpsec_core::store::StoreError;
+
+use crate::Backends;
+
+/// The topic that receives messages the worker cannot decode.
+pub const DEADLETTER_TOPIC: &str = "mcpsec.deadletter";
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Consumer group shared by all workers of a deployment.
+    pub group: String,
+    /// Most messages handled per poll.
+    pub batch_size: usize,
+    pub poll_timeout: Duration,
+    /// How often consumer lag is published as a metric.
+    pub lag_interval: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            group: "mcpsec-workers".into(),
+            batch_size: 1000,
+            poll_timeout: Duration::from_millis(500),
+            lag_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Bus(#[from] mcpsec_core::bus::BusError),
+}
+
+/// One worker process's consumer loop.
+pub struct EventWorker {
+    backends: Backends,
+    config: WorkerConfig,
+}
+
+impl EventWorker {
+    pub fn new(backends: Backends, config: WorkerConfig) -> EventWorker {
+        EventWorker { backends, config }
+    }
+
+    /// Runs until `shutdown` resolves; the batch in hand is finished first.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), WorkerError> {
+        let mut topics = EventType::all_topics();
+        self.backends.bus.ensure_topics(&topics).await?;
+        topics.sort();
+        let mut consumer = self.backends.bus.subscribe(&self.config.group, &topics).await?;
+        tracing::info!(group = %self.config.group, topics = topics.len(), "worker started");
+        tokio::pin!(shutdown);
+        let mut last_lag = Instant::now();
+        loop {
+            let polled = tokio::select! {
+                _ = &mut shutdown => break,
+                r = consumer.poll(self.config.batch_size, self.config.poll_timeout) => r,
+            };
+            let deliveries = match polled {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "poll failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            if !deliveries.is_empty() {
+                self.handle_batch(consumer.as_mut(), &deliveries).await;
+            }
+            if last_lag.elapsed() >= self.config.lag_interval {
+                last_lag = Instant::now();
+                if let Ok(Some(lag)) = consumer.lag().await {
+                    metrics::gauge!("mcpsec_worker_consumer_lag", "group" => self.config.group.clone()).set(lag as f64);
+                }
+            }
+        }
+        tracing::info!("worker stopped");
+        Ok(())
+    }
+
+    /// Records a batch, retrying while the store is unavailable, then commits.
+    async fn handle_batch(&self, consumer: &mut dyn BusConsumer, deliveries: &[Delivery]) {
+        let span = tracing::info_span!("handle_batch", messages = deliveries.len());
+        crate::trace::continue_from_bus(&span, &deliveries[0].headers);
+        let _enter = span.enter();
+        let mut events = Vec::with_capacity(deliveries.len());
+        let mut dead = Vec::new();
+        for d in deliveries {
+            match serde_json::from_slice::<Event>(&d.payload) {
+                Ok(e) => events.push(e),
+                Err(err) => {
+                    tracing::warn!(topic = %d.topic, partition = d.partition, offset = d.offset, error = %err, "undecodable message moved to dead-letter topic");
+                    let mut headers = d.headers.clone();
+                    headers.insert("mcpsec-error".into(), err.to_string());
+                    headers.insert("mcpsec-origin".into(), format!("{}/{}/{}", d.topic, d.partition, d.offset));
+                    dead.push(BusMessage { topic: DEADLETTER_TOPIC.into(), key: d.key.clone(), headers, payload: d.payload.clone() });
+                }
+            }
+        }
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let recorded = async {
+                if !dead.is_empty() {
+                    self.backends.bus.ensure_topics(&[DEADLETTER_TOPIC.to_string()]).await.map_err(|e| e.to_string())?;
+                    self.backends.bus.publish(dead.clone()).await.map_err(|e| e.to_string())?;
+                }
+                match self.backends.store.record_events(&events).await {
+                    Ok(new) => Ok(new),
+                    Err(StoreError::Unavailable(m)) => Err(m),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            .await;
+            match recorded {
+                Ok(new) => {
+                    let mut per_type: BTreeMap<&'static str, u64> = BTreeMap::new();
+                    for e in &events {
+                        *per_type.entry(e.event_type.as_str()).or_default() += 1;
+                    }
+                    for (t, n) in per_type {
+                        metrics::counter!("mcpsec_worker_events_processed_total", "type" => t).increment(n);
+                    }
+                    metrics::counter!("mcpsec_worker_events_duplicate_total").increment(events.len() as u64 - new);
+                    metrics::counter!("mcpsec_worker_deadletter_total").increment(dead.len() as u64);
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, backoff_ms = backoff.as_millis() as u64, "recording batch failed; retrying before commit");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        if let Err(e) = consumer.commit(deliveries).await {
+            // Not fatal: the batch will be redelivered and recorded again as a no-op.
+            tracing::warn!(error = %e, "commit failed; the batch may be redelivered");
+        }
+    }
+}

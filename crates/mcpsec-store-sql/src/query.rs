@@ -1,0 +1,366 @@
+//! The SQL of every store operation, shared by both backends.
+//!
+//! Statements use numbered `$N` placeholders, which PostgreSQL and sqlx's
+//! SQLite driver both understand, and carry their bind values as [`Arg`]s so
+//! a backend can run them on its own pool. Every tenant-owned query filters
+//! on `tenant_id`; list queries page by `id > after ORDER BY id LIMIT n`.
+
+use mcpsec_core::TenantId;
+use mcpsec_core::domain::{Alert, Asset, Component, Finding, Tenant, Vulnerability};
+use mcpsec_core::event::Event;
+use mcpsec_core::store::{AlertFilter, FindingFilter, Page, StoreResult};
+
+use crate::record;
+
+/// A bind value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+}
+
+/// SQL text and its bind values, in placeholder order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+impl Statement {
+    fn new(sql: impl Into<String>) -> Statement {
+        Statement { sql: sql.into(), args: Vec::new() }
+    }
+
+    /// Adds a bind value and returns its placeholder.
+    fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    fn text(&mut self, s: &str) -> String {
+        self.arg(Arg::Text(s.to_string()))
+    }
+}
+
+/// How many rows of `columns` bind values one multi-row statement may carry.
+pub fn rows_per_statement(max_bind_params: usize, columns: usize) -> usize {
+    (max_bind_params / columns).clamp(1, 500)
+}
+
+fn values_list(stmt: &mut Statement, rows: impl IntoIterator<Item = Vec<Arg>>) {
+    let mut first = true;
+    for row in rows {
+        let placeholders: Vec<String> = row.into_iter().map(|a| stmt.arg(a)).collect();
+        if !first {
+            stmt.sql.push(',');
+        }
+        first = false;
+        stmt.sql.push('(');
+        stmt.sql.push_str(&placeholders.join(", "));
+        stmt.sql.push(')');
+    }
+}
+
+fn page_clause(stmt: &mut Statement, page: &Page) {
+    if let Some(after) = &page.after {
+        let p = stmt.text(after);
+        stmt.sql.push_str(&format!(" AND id > {p}"));
+    }
+    let limit = i64::from(page.limit.clamp(1, Page::MAX_LIMIT));
+    let p = stmt.arg(Arg::Int(limit));
+    stmt.sql.push_str(&format!(" ORDER BY id LIMIT {p}"));
+}
+
+/// `SELECT id, body FROM <table> WHERE tenant_id = $1 AND id = $2`.
+fn get_by_id(table: &str, tenant: &TenantId, id: &str) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    let i = stmt.text(id);
+    stmt.sql = format!("SELECT id, body FROM {table} WHERE tenant_id = {t} AND id = {i}");
+    stmt
+}
+
+pub fn ping() -> Statement {
+    Statement::new("SELECT CAST(1 AS BIGINT)")
+}
+
+// Tenants ------------------------------------------------------------------
+
+pub fn insert_tenant(tenant: &Tenant) -> StoreResult<Statement> {
+    let body = record::encode("tenants", tenant.id.as_str(), tenant)?;
+    let mut stmt = Statement::new("");
+    let i = stmt.text(tenant.id.as_str());
+    let b = stmt.arg(Arg::Text(body));
+    stmt.sql = format!("INSERT INTO tenants (id, body) VALUES ({i}, {b})");
+    Ok(stmt)
+}
+
+pub fn get_tenant(id: &TenantId) -> Statement {
+    let mut stmt = Statement::new("");
+    let i = stmt.text(id.as_str());
+    stmt.sql = format!("SELECT id, body FROM tenants WHERE id = {i}");
+    stmt
+}
+
+pub fn list_tenants() -> Statement {
+    Statement::new("SELECT id, body FROM tenants ORDER BY id")
+}
+
+// Assets -------------------------------------------------------------------
+
+pub fn upsert_asset(asset: &Asset) -> StoreResult<Statement> {
+    let body = record::encode("assets", &asset.id, asset)?;
+    let mut stmt = Statement::new("");
+    let t = stmt.text(asset.tenant.as_str());
+    let i = stmt.text(&asset.id);
+    let b = stmt.arg(Arg::Text(body));
+    stmt.sql = format!(
+        "INSERT INTO assets (tenant_id, id, body) VALUES ({t}, {i}, {b}) \
+         ON CONFLICT (tenant_id, id) DO UPDATE SET body = excluded.body"
+    );
+    Ok(stmt)
+}
+
+pub fn get_asset(tenant: &TenantId, id: &str) -> Statement {
+    get_by_id("assets", tenant, id)
+}
+
+pub fn list_assets(tenant: &TenantId, page: &Page) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    stmt.sql = format!("SELECT id, body FROM assets WHERE tenant_id = {t}");
+    page_clause(&mut stmt, page);
+    stmt
+}
+
+// Components ---------------------------------------------------------------
+
+pub const COMPONENT_COLUMNS: usize = 4;
+
+/// One multi-row upsert; `components` must hold no two rows with the same key.
+pub fn upsert_components(components: &[&Component]) -> StoreResult<Statement> {
+    let mut rows = Vec::with_capacity(components.len());
+    for c in components {
+        let body = record::encode("components", &c.id, c)?;
+        rows.push(vec![
+            Arg::Text(c.tenant.to_string()),
+            Arg::Text(c.asset_id.clone()),
+            Arg::Text(c.id.clone()),
+            Arg::Text(body),
+        ]);
+    }
+    let mut stmt = Statement::new("INSERT INTO components (tenant_id, asset_id, id, body) VALUES ");
+    values_list(&mut stmt, rows);
+    stmt.sql.push_str(" ON CONFLICT (tenant_id, asset_id, id) DO UPDATE SET body = excluded.body");
+    Ok(stmt)
+}
+
+pub fn list_components(tenant: &TenantId, asset_id: &str, page: &Page) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    let a = stmt.text(asset_id);
+    stmt.sql = format!("SELECT id, body FROM components WHERE tenant_id = {t} AND asset_id = {a}");
+    page_clause(&mut stmt, page);
+    stmt
+}
+
+// Vulnerabilities ----------------------------------------------------------
+
+pub const VULNERABILITY_COLUMNS: usize = 2;
+
+/// One multi-row upsert; `vulns` must hold no two rows with the same id.
+pub fn upsert_vulnerabilities(vulns: &[&Vulnerability]) -> StoreResult<Statement> {
+    let mut rows = Vec::with_capacity(vulns.len());
+    for v in vulns {
+        let body = record::encode("vulnerabilities", &v.id, v)?;
+        rows.push(vec![Arg::Text(v.id.clone()), Arg::Text(body)]);
+    }
+    let mut stmt = Statement::new("INSERT INTO vulnerabilities (id, body) VALUES ");
+    values_list(&mut stmt, rows);
+    stmt.sql.push_str(" ON CONFLICT (id) DO UPDATE SET body = excluded.body");
+    Ok(stmt)
+}
+
+pub fn get_vulnerability(id: &str) -> Statement {
+    let mut stmt = Statement::new("");
+    let i = stmt.text(id);
+    stmt.sql = format!("SELECT id, body FROM vulnerabilities WHERE id = {i}");
+    stmt
+}
+
+// Findings -----------------------------------------------------------------
+
+pub fn upsert_finding(f: &Finding) -> StoreResult<Statement> {
+    let body = record::encode("findings", &f.id, f)?;
+    let mut stmt = Statement::new("");
+    let t = stmt.text(f.tenant.as_str());
+    let i = stmt.text(&f.id);
+    let a = stmt.text(&f.asset_id);
+    let s = stmt.text(f.status.as_str());
+    let r = stmt.arg(Arg::Int(record::severity_rank(f.severity)));
+    let b = stmt.arg(Arg::Text(body));
+    stmt.sql = format!(
+        "INSERT INTO findings (tenant_id, id, asset_id, status, severity_rank, body) \
+         VALUES ({t}, {i}, {a}, {s}, {r}, {b}) \
+         ON CONFLICT (tenant_id, id) DO UPDATE SET asset_id = excluded.asset_id, \
+         status = excluded.status, severity_rank = excluded.severity_rank, body = excluded.body"
+    );
+    Ok(stmt)
+}
+
+pub fn get_finding(tenant: &TenantId, id: &str) -> Statement {
+    get_by_id("findings", tenant, id)
+}
+
+/// Reads a finding inside a write transaction; `lock` is the backend's
+/// row-lock suffix (`FOR UPDATE` on PostgreSQL).
+pub fn get_finding_for_update(tenant: &TenantId, id: &str, lock: &str) -> Statement {
+    let mut stmt = get_by_id("findings", tenant, id);
+    stmt.sql.push_str(lock);
+    stmt
+}
+
+pub fn list_findings(tenant: &TenantId, filter: &FindingFilter) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    stmt.sql = format!("SELECT id, body FROM findings WHERE tenant_id = {t}");
+    if let Some(asset_id) = &filter.asset_id {
+        let p = stmt.text(asset_id);
+        stmt.sql.push_str(&format!(" AND asset_id = {p}"));
+    }
+    if let Some(status) = filter.status {
+        let p = stmt.text(status.as_str());
+        stmt.sql.push_str(&format!(" AND status = {p}"));
+    }
+    if let Some(min) = filter.min_severity {
+        let p = stmt.arg(Arg::Int(record::severity_rank(min)));
+        stmt.sql.push_str(&format!(" AND severity_rank >= {p}"));
+    }
+    page_clause(&mut stmt, &filter.page);
+    stmt
+}
+
+// Alerts -------------------------------------------------------------------
+
+pub fn insert_alert(a: &Alert) -> StoreResult<Statement> {
+    let body = record::encode("alerts", &a.id, a)?;
+    let created = record::unix_nanos("alerts", &a.id, a.created_at)?;
+    let mut stmt = Statement::new("");
+    let t = stmt.text(a.tenant.as_str());
+    let i = stmt.text(&a.id);
+    let r = stmt.text(&a.rule_id);
+    let s = stmt.arg(Arg::Int(record::severity_rank(a.severity)));
+    let e = stmt.arg(Arg::OptText(a.entity.clone()));
+    let c = stmt.arg(Arg::Int(created));
+    let b = stmt.arg(Arg::Text(body));
+    stmt.sql = format!(
+        "INSERT INTO alerts (tenant_id, id, rule_id, severity_rank, entity, created_at_ns, body) \
+         VALUES ({t}, {i}, {r}, {s}, {e}, {c}, {b}) ON CONFLICT (tenant_id, id) DO NOTHING"
+    );
+    Ok(stmt)
+}
+
+pub fn list_alerts(tenant: &TenantId, filter: &AlertFilter) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    stmt.sql = format!("SELECT id, body FROM alerts WHERE tenant_id = {t}");
+    if let Some(rule_id) = &filter.rule_id {
+        let p = stmt.text(rule_id);
+        stmt.sql.push_str(&format!(" AND rule_id = {p}"));
+    }
+    if let Some(min) = filter.min_severity {
+        let p = stmt.arg(Arg::Int(record::severity_rank(min)));
+        stmt.sql.push_str(&format!(" AND severity_rank >= {p}"));
+    }
+    if let Some(entity) = &filter.entity {
+        let p = stmt.text(entity);
+        stmt.sql.push_str(&format!(" AND entity = {p}"));
+    }
+    if let Some(since) = filter.since {
+        let p = stmt.arg(Arg::Int(record::unix_nanos_saturating(since)));
+        stmt.sql.push_str(&format!(" AND created_at_ns >= {p}"));
+    }
+    page_clause(&mut stmt, &filter.page);
+    stmt
+}
+
+// Events -------------------------------------------------------------------
+
+pub const EVENT_COLUMNS: usize = 5;
+
+/// One multi-row insert that skips events already stored.
+pub fn insert_events(events: &[&Event]) -> StoreResult<Statement> {
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        let body = record::encode("events", &e.id, e)?;
+        rows.push(vec![
+            Arg::Text(e.tenant.to_string()),
+            Arg::Text(e.id.clone()),
+            Arg::Text(e.event_type.as_str().to_string()),
+            Arg::Int(record::unix_nanos("events", &e.id, e.time)?),
+            Arg::Text(body),
+        ]);
+    }
+    let mut stmt = Statement::new("INSERT INTO events (tenant_id, id, event_type, time_ns, body) VALUES ");
+    values_list(&mut stmt, rows);
+    stmt.sql.push_str(" ON CONFLICT (tenant_id, id) DO NOTHING");
+    Ok(stmt)
+}
+
+pub fn get_event(tenant: &TenantId, id: &str) -> Statement {
+    get_by_id("events", tenant, id)
+}
+
+pub fn count_events(tenant: &TenantId) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    stmt.sql = format!("SELECT COUNT(*) FROM events WHERE tenant_id = {t}");
+    stmt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcpsec_core::domain::{FindingStatus, Severity};
+
+    #[test]
+    fn placeholders_follow_args() {
+        let tenant = TenantId::new("acme").unwrap();
+        let filter = FindingFilter {
+            asset_id: Some("a1".into()),
+            status: Some(FindingStatus::Open),
+            min_severity: Some(Severity::High),
+            page: Page { after: Some("f9".into()), limit: 5000 },
+        };
+        let stmt = list_findings(&tenant, &filter);
+        assert_eq!(
+            stmt.sql,
+            "SELECT id, body FROM findings WHERE tenant_id = $1 AND asset_id = $2 AND status = $3 \
+             AND severity_rank >= $4 AND id > $5 ORDER BY id LIMIT $6"
+        );
+        assert_eq!(stmt.args.len(), 6);
+        assert_eq!(stmt.args[3], Arg::Int(3));
+        assert_eq!(stmt.args[5], Arg::Int(i64::from(Page::MAX_LIMIT)), "limit is clamped");
+    }
+
+    #[test]
+    fn multi_row_values() {
+        let v = Vulnerability {
+            id: "GHSA-1".into(),
+            aliases: vec![],
+            summary: "s".into(),
+            severity: Severity::Low,
+            cvss_score: None,
+            published: None,
+            modified: chrono::Utc::now(),
+        };
+        let mut w = v.clone();
+        w.id = "GHSA-2".into();
+        let stmt = upsert_vulnerabilities(&[&v, &w]).unwrap();
+        assert!(stmt.sql.contains("VALUES ($1, $2),($3, $4) ON CONFLICT"), "{}", stmt.sql);
+        assert_eq!(rows_per_statement(32766, EVENT_COLUMNS), 500);
+        assert_eq!(rows_per_statement(999, EVENT_COLUMNS), 199);
+        assert_eq!(rows_per_statement(1, EVENT_COLUMNS), 1);
+    }
+}

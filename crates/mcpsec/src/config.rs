@@ -1,0 +1,337 @@
+//! The one typed configuration of mcpsec: `mcpsec.toml` plus `MCPSEC_*`
+//! environment variables (nested keys joined with `__`, e.g.
+//! `MCPSEC_STORE__BACKEND=postgres`), plus command-line flags, in that order
+//! of precedence (flags win). Unknown keys are rejected everywhere.
+//!
+//! Relative paths in backend sections are resolved against `data_dir`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use mcpsec_bus_embedded::EmbeddedBusConfig;
+use mcpsec_bus_kafka::KafkaBusConfig;
+use mcpsec_objstore::ObjectStoreConfig;
+use mcpsec_store_sql::{PostgresConfig, SqliteConfig};
+
+/// Environment variables with this prefix are read as configuration.
+pub const ENV_PREFIX: &str = "MCPSEC_";
+/// `MCPSEC_*` variables that are not configuration keys (test harness, config
+/// file location).
+const ENV_IGNORED: &[&str] = &["test_", "config"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where embedded backends keep their files.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// A `tracing` filter (e.g. `info`, `mcpsec_server=debug`); `RUST_LOG` overrides it.
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+    /// OTLP/HTTP endpoint for trace export (e.g. `http://collector:4318`).
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub worker: WorkerSettings,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub bus: BusConfig,
+    #[serde(default)]
+    pub objects: ObjectStoreConfig,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./mcpsec-data")
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Which parts of the service a process runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// HTTP API only: validates and publishes.
+    Api,
+    /// Event pipeline only (plus health and metrics endpoints).
+    Worker,
+    /// Both, in one process.
+    #[default]
+    All,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub role: Role,
+    /// Largest request body, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Most events per ingest batch.
+    #[serde(default = "default_max_batch")]
+    pub max_batch_events: usize,
+}
+
+fn default_listen() -> SocketAddr {
+    "127.0.0.1:8080".parse().expect("valid address")
+}
+fn default_max_body() -> usize {
+    16 * 1024 * 1024
+}
+fn default_max_batch() -> usize {
+    10_000
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            role: Role::default(),
+            max_body_bytes: default_max_body(),
+            max_batch_events: default_max_batch(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    #[serde(default = "default_group")]
+    pub group: String,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+}
+
+fn default_group() -> String {
+    "mcpsec-workers".into()
+}
+fn default_batch() -> usize {
+    1000
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings { group: default_group(), batch_size: default_batch() }
+    }
+}
+
+/// The record store backend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum StoreConfig {
+    /// Embedded SQLite file (default: `<data_dir>/mcpsec.db`).
+    Sqlite(SqliteConfig),
+    /// PostgreSQL.
+    Postgres(PostgresConfig),
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig::Sqlite(SqliteConfig::default())
+    }
+}
+
+/// The event bus backend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum BusConfig {
+    /// Embedded durable log (default: `<data_dir>/bus`).
+    Embedded(EmbeddedBusConfig),
+    /// A Kafka-protocol broker.
+    Kafka(KafkaBusConfig),
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        BusConfig::Embedded(EmbeddedBusConfig::default())
+    }
+}
+
+/// Command-line values that override the file and the environment.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Loads `file` (or `./mcpsec.toml` when present), then `MCPSEC_*`
+    /// variables, then `overrides`; validates the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut fig = Figment::new();
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("config file {} does not exist", path.display());
+                }
+                fig = fig.merge(Toml::file_exact(path));
+            }
+            None => fig = fig.merge(Toml::file_exact("mcpsec.toml").nested_if_exists()),
+        }
+        fig = fig
+            .merge(
+                Env::prefixed(ENV_PREFIX)
+                    .split("__")
+                    .filter(|k| !ENV_IGNORED.iter().any(|p| k.as_str().starts_with(p))),
+            )
+            .merge(Serialized::defaults(overrides));
+        let mut cfg: Config = fig.extract().map_err(|e| {
+            let msgs: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+            anyhow::anyhow!("invalid configuration:\n  {}", msgs.join("\n  "))
+        })?;
+        cfg.resolve_paths();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn resolve_paths(&mut self) {
+        let base = self.data_dir.clone();
+        let under = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let StoreConfig::Sqlite(s) = &mut self.store {
+            under(&mut s.path);
+        }
+        if let BusConfig::Embedded(b) = &mut self.bus {
+            under(&mut b.dir);
+        }
+        if let ObjectStoreConfig::Local { dir } = &mut self.objects {
+            under(dir);
+        }
+    }
+
+    /// Checks beyond the types.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.server.max_body_bytes < 1024 {
+            bail!("server.max_body_bytes must be at least 1024");
+        }
+        if self.server.max_batch_events == 0 {
+            bail!("server.max_batch_events must be at least 1");
+        }
+        if self.worker.batch_size == 0 {
+            bail!("worker.batch_size must be at least 1");
+        }
+        if self.worker.group.is_empty() {
+            bail!("worker.group must not be empty");
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .with_context(|| format!("log_level {:?}", self.log_level))?;
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> anyhow::Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+}
+
+trait NestedIfExists {
+    fn nested_if_exists(self) -> Self;
+}
+
+impl NestedIfExists for figment::providers::Data<Toml> {
+    /// `Toml::file_exact` fails on a missing file; the default config file is
+    /// optional, so point it at nothing when absent.
+    fn nested_if_exists(self) -> Self {
+        if Path::new("mcpsec.toml").exists() { self } else { Toml::string("") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(toml_text: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut result = None;
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("mcpsec.toml", toml_text)?;
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            result = Some(Config::load(None, &Overrides::default()).map_err(|e| e.to_string()));
+            Ok(())
+        });
+        result.unwrap().map_err(|e| anyhow::anyhow!(e))
+    }
+
+    #[test]
+    fn defaults_are_embedded_under_data_dir() {
+        let cfg = load_with("", &[]).unwrap();
+        assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.server.role, Role::All);
+        match &cfg.store {
+            StoreConfig::Sqlite(s) => assert!(s.path.starts_with("./mcpsec-data"), "{:?}", s.path),
+            other => panic!("default store is {other:?}"),
+        }
+        assert!(matches!(cfg.bus, BusConfig::Embedded(_)));
+    }
+
+    #[test]
+    fn env_overrides_file_and_nests_with_double_underscore() {
+        let cfg = load_with(
+            "data_dir = \"/srv/x\"\n[server]\nlisten = \"0.0.0.0:9000\"\n",
+            &[("MCPSEC_SERVER__LISTEN", "127.0.0.1:9999"), ("MCPSEC_TEST_IGNORED", "1")],
+        )
+        .unwrap();
+        assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:9999");
+        assert_eq!(cfg.data_dir, PathBuf::from("/srv/x"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = load_with("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 2\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let err = load_with("", &[("MCPSEC_SERVR__LISTEN", "x")]).unwrap_err();
+        assert!(err.to_string().contains("servr"), "{err}");
+    }
+
+    #[test]
+    fn postgres_from_env_and_secret_redacted() {
+        let cfg = load_with(
+            "",
+            &[
+                ("MCPSEC_STORE__BACKEND", "postgres"),
+                ("MCPSEC_STORE__URL", "postgres://u:hunter2@db/x"),
+            ],
+        )
+        .unwrap();
+        assert!(matches!(cfg.store, StoreConfig::Postgres(_)));
+        let printed = cfg.to_redacted_toml().unwrap();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("redacted"), "{printed}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let err = load_with("[server]\nlisten = \"not an address\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = load_with("[server]\nmax_batch_events = 0\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("max_batch_events"), "{err}");
+    }
+}

@@ -1,0 +1,245 @@
+//! The `mcpsec` binary: command line, configuration, wiring of backends and
+//! capabilities. Business logic lives in the library crates; this crate only
+//! connects them.
+
+mod backends;
+mod bench;
+mod config;
+mod demo;
+mod telemetry;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mcpsec_core::TenantId;
+use mcpsec_core::domain::Tenant;
+use mcpsec_core::event::EventType;
+use mcpsec_server::{ApiLimits, EventWorker, WorkerConfig};
+
+use crate::config::{Config, LogFormat, Overrides, Role};
+
+#[derive(Debug, Parser)]
+#[command(name = "mcpsec", version, about = "Security for software supply chains, infrastructure and MCP environments")]
+struct Cli {
+    /// Configuration file (default: ./mcpsec.toml when it exists).
+    #[arg(long, global = true, env = "MCPSEC_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded backends' files (default ./mcpsec-data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Log output format.
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service: HTTP API and/or event worker.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Which parts to run.
+        #[arg(long, value_enum)]
+        role: Option<Role>,
+        /// Seed a `demo` tenant with sample data.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Event schema commands.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
+    /// Tenant administration.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Benchmarks of this machine and build.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the effective values (secrets redacted).
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemaCommand {
+    /// Write the JSON Schema of every event type into DIR.
+    Export { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants.
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let overrides = Overrides { data_dir: cli.data_dir.clone(), log_format: cli.log_format };
+    // Commands that need no configuration.
+    if let Command::Schema { command: SchemaCommand::Export { dir } } = &cli.command {
+        return export_schemas(dir);
+    }
+    let cfg = Config::load(cli.config.as_deref(), &overrides)?;
+    if let Command::Config { command: ConfigCommand::Check } = &cli.command {
+        print!("{}", cfg.to_redacted_toml()?);
+        eprintln!("configuration is valid");
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let _telemetry = telemetry::init(cfg.log_format, &cfg.log_level, cfg.otlp_endpoint.as_deref())?;
+        match cli.command {
+            Command::Serve { listen, role, demo } => {
+                serve(cfg, listen, role, demo).await
+            }
+            Command::Tenant { command } => tenant(cfg, command).await,
+            Command::Bench { command } => bench::run(command).await,
+            Command::Config { .. } | Command::Schema { .. } => unreachable!("handled above"),
+        }
+    })
+}
+
+fn export_schemas(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, schema) in mcpsec_core::event::event_schemas() {
+        let path = dir.join(&name);
+        let text = serde_json::to_string_pretty(&schema)? + "\n";
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+async fn tenant(cfg: Config, command: TenantCommand) -> anyhow::Result<()> {
+    let store = backends::build_store(&cfg).await?;
+    match command {
+        TenantCommand::Create { id, name } => {
+            let id = TenantId::new(id.clone()).with_context(|| format!("tenant id {id:?}"))?;
+            let tenant = Tenant { name: name.unwrap_or_else(|| id.to_string()), id, created_at: chrono::Utc::now() };
+            store.create_tenant(&tenant).await?;
+            println!("created tenant {}", tenant.id);
+        }
+        TenantCommand::List => {
+            for t in store.list_tenants().await? {
+                println!("{}\t{}\t{}", t.id, t.name, t.created_at.to_rfc3339());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+async fn serve(
+    mut cfg: Config,
+    listen: Option<std::net::SocketAddr>,
+    role: Option<Role>,
+    demo: bool,
+) -> anyhow::Result<()> {
+    if let Some(l) = listen {
+        cfg.server.listen = l;
+    }
+    if let Some(r) = role {
+        cfg.server.role = r;
+    }
+    let role = cfg.server.role;
+    let b = backends::build(&cfg).await?;
+    b.bus
+        .ensure_topics(&EventType::all_topics())
+        .await
+        .context("creating event topics")?;
+    if demo {
+        if demo::seed(&b).await? {
+            tracing::info!(tenant = demo::DEMO_TENANT, "demo data seeded");
+        } else {
+            tracing::info!(tenant = demo::DEMO_TENANT, "demo tenant exists; left as it is");
+        }
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+
+    let worker = if matches!(role, Role::Worker | Role::All) {
+        let wc = WorkerConfig {
+            group: cfg.worker.group.clone(),
+            batch_size: cfg.worker.batch_size,
+            ..WorkerConfig::default()
+        };
+        let w = EventWorker::new(b.clone(), wc);
+        Some(tokio::spawn(w.run(shutdown_signal(stop_rx.clone()))))
+    } else {
+        None
+    };
+
+    let limits = ApiLimits {
+        max_body_bytes: cfg.server.max_body_bytes,
+        max_batch_events: cfg.server.max_batch_events,
+        ..ApiLimits::default()
+    };
+    let app = match role {
+        Role::Worker => mcpsec_server::ops_router(b.clone(), limits),
+        Role::Api | Role::All => mcpsec_server::router(b.clone(), limits),
+    };
+    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, role = ?role, store = b.store.backend(), bus = b.bus.backend(), objects = b.objects.backend(), "mcpsec serving");
+    println!("mcpsec listening on http://{addr} (role {role:?})");
+    if demo {
+        println!("demo tenant: curl http://{addr}/api/v1/tenants/demo/findings ; API docs: http://{addr}/api/docs");
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal(stop_rx))
+        .await?;
+    if let Some(w) = worker {
+        w.await??;
+    }
+    Ok(())
+}

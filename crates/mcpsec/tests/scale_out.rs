@@ -1,0 +1,75 @@
+//! Scale-out: one `api` process and two `worker` processes over PostgreSQL
+//! and Kafka share the work; one worker is SIGKILLed mid-way and every event
+//! still ends up in the store exactly once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use mcpsec_testkit::service_env;
+
+async fn processed_by(c: &reqwest::Client, base: &str) -> f64 {
+    let Ok(r) = c.get(format!("{base}/metrics")).send().await else { return 0.0 };
+    let text = r.text().await.unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("mcpsec_worker_events_processed_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_and_two_workers_store_10k_events_exactly_once_despite_a_killed_worker() {
+    const TEST: &str = "scale_out";
+    let Some(pg) = service_env("MCPSEC_TEST_POSTGRES_URL", TEST) else { return };
+    let Some(kafka) = service_env("MCPSEC_TEST_KAFKA_BROKERS", TEST) else { return };
+    let group = format!("scale-out-{}", uuid::Uuid::new_v4().simple());
+    let env = vec![
+        ("MCPSEC_STORE__BACKEND", "postgres".to_string()),
+        ("MCPSEC_STORE__URL", pg),
+        ("MCPSEC_BUS__BACKEND", "kafka".to_string()),
+        ("MCPSEC_BUS__BROKERS", kafka),
+        ("MCPSEC_BUS__SESSION_TIMEOUT_MS", "6000".to_string()),
+        ("MCPSEC_WORKER__GROUP", group),
+        ("MCPSEC_WORKER__BATCH_SIZE", "200".to_string()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let api = Server::start(&dir.path().join("api"), &["--role", "api"], &env);
+    let mut w1 = Server::start(&dir.path().join("w1"), &["--role", "worker"], &env);
+    let w2 = Server::start(&dir.path().join("w2"), &["--role", "worker"], &env);
+    let c = client();
+    let tenant = format!("scale-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    create_tenant(&c, &api.base, &tenant).await;
+
+    let post_batch = |b: usize| {
+        let c = c.clone();
+        let url = api.url("/api/v1/events");
+        let tenant = tenant.clone();
+        async move {
+            let batch: Vec<_> =
+                (0..1000).map(|i| log_event(&tenant, &format!("so-{b}-{i}"), &format!("host-{}", i % 97))).collect();
+            let r = c.post(url).json(&batch).send().await.unwrap();
+            assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+        }
+    };
+    for b in 0..5 {
+        post_batch(b).await;
+    }
+    // Both workers take part before one of them dies.
+    eventually(120, "both workers processing", || async {
+        processed_by(&c, &w1.base).await > 0.0 && processed_by(&c, &w2.base).await > 0.0
+    })
+    .await;
+    w1.kill();
+    for b in 5..10 {
+        post_batch(b).await;
+    }
+    eventually(180, "10,000 events stored", || async { count(&c, &api.base, &tenant).await >= 10_000 }).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(count(&c, &api.base, &tenant).await, 10_000, "each event exactly once");
+    for id in ["so-0-0", "so-4-999", "so-9-500"] {
+        let r = c.get(api.url(&format!("/api/v1/tenants/{tenant}/events/{id}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{id}");
+    }
+    drop(w2);
+}
