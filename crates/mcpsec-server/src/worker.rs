@@ -15,6 +15,8 @@ use mcpsec_core::bus::{BusConsumer, BusMessage, Delivery};
 use mcpsec_core::event::{Event, EventType};
 use mcpsec_core::store::StoreError;
 
+use tracing::Instrument;
+
 use crate::Backends;
 
 /// The topic that receives messages the worker cannot decode.
@@ -100,36 +102,29 @@ impl EventWorker {
     async fn handle_batch(&self, consumer: &mut dyn BusConsumer, deliveries: &[Delivery]) {
         let span = tracing::info_span!("handle_batch", messages = deliveries.len());
         crate::trace::continue_from_bus(&span, &deliveries[0].headers);
-        let _enter = span.enter();
+        self.record_and_commit(consumer, deliveries).instrument(span).await
+    }
+
+    async fn record_and_commit(&self, consumer: &mut dyn BusConsumer, deliveries: &[Delivery]) {
         let mut events = Vec::with_capacity(deliveries.len());
+        let mut decoded = Vec::with_capacity(deliveries.len());
         let mut dead = Vec::new();
         for d in deliveries {
             match serde_json::from_slice::<Event>(&d.payload) {
-                Ok(e) => events.push(e),
+                Ok(e) => {
+                    events.push(e);
+                    decoded.push(d);
+                }
                 Err(err) => {
                     tracing::warn!(topic = %d.topic, partition = d.partition, offset = d.offset, error = %err, "undecodable message moved to dead-letter topic");
-                    let mut headers = d.headers.clone();
-                    headers.insert("mcpsec-error".into(), err.to_string());
-                    headers.insert("mcpsec-origin".into(), format!("{}/{}/{}", d.topic, d.partition, d.offset));
-                    dead.push(BusMessage { topic: DEADLETTER_TOPIC.into(), key: d.key.clone(), headers, payload: d.payload.clone() });
+                    dead.push(deadletter(d, &err.to_string()));
                 }
             }
         }
         let mut backoff = Duration::from_millis(100);
+        let mut rejected_attempts = 0;
         loop {
-            let recorded = async {
-                if !dead.is_empty() {
-                    self.backends.bus.ensure_topics(&[DEADLETTER_TOPIC.to_string()]).await.map_err(|e| e.to_string())?;
-                    self.backends.bus.publish(dead.clone()).await.map_err(|e| e.to_string())?;
-                }
-                match self.backends.store.record_events(&events).await {
-                    Ok(new) => Ok(new),
-                    Err(StoreError::Unavailable(m)) => Err(m),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            .await;
-            match recorded {
+            match self.try_record(&events, &dead).await {
                 Ok(new) => {
                     let mut per_type: BTreeMap<&'static str, u64> = BTreeMap::new();
                     for e in &events {
@@ -142,7 +137,22 @@ impl EventWorker {
                     metrics::counter!("mcpsec_worker_deadletter_total").increment(dead.len() as u64);
                     break;
                 }
-                Err(e) => {
+                Err(Failure::Rejected(e)) if rejected_attempts + 1 >= MAX_REJECTED_ATTEMPTS => {
+                    // The store keeps refusing this batch: park it on the
+                    // dead-letter topic with the reason rather than block the
+                    // partition forever.
+                    tracing::error!(error = %e, events = events.len(), "store rejects the batch; moving it to the dead-letter topic");
+                    dead.extend(decoded.drain(..).map(|d| deadletter(d, &e)));
+                    events.clear();
+                }
+                Err(failure) => {
+                    let e = match failure {
+                        Failure::Rejected(e) => {
+                            rejected_attempts += 1;
+                            e
+                        }
+                        Failure::Unavailable(e) => e,
+                    };
                     tracing::warn!(error = %e, backoff_ms = backoff.as_millis() as u64, "recording batch failed; retrying before commit");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -154,4 +164,44 @@ impl EventWorker {
             tracing::warn!(error = %e, "commit failed; the batch may be redelivered");
         }
     }
+
+    async fn try_record(&self, events: &[Event], dead: &[BusMessage]) -> Result<u64, Failure> {
+        if !dead.is_empty() {
+            self.backends
+                .bus
+                .ensure_topics(&[DEADLETTER_TOPIC.to_string()])
+                .await
+                .map_err(|e| Failure::Unavailable(e.to_string()))?;
+            self.backends
+                .bus
+                .publish(dead.to_vec())
+                .await
+                .map_err(|e| Failure::Unavailable(e.to_string()))?;
+        }
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.backends.store.record_events(events).await.map_err(|e| match e {
+            StoreError::Unavailable(m) => Failure::Unavailable(m),
+            other => Failure::Rejected(other.to_string()),
+        })
+    }
+}
+
+/// How often a batch the store rejects (not merely unavailable) is retried
+/// before it is moved to the dead-letter topic.
+const MAX_REJECTED_ATTEMPTS: u32 = 5;
+
+enum Failure {
+    /// A dependency is down: retry until it is back; nothing is lost.
+    Unavailable(String),
+    /// The store refused the data.
+    Rejected(String),
+}
+
+fn deadletter(d: &Delivery, error: &str) -> BusMessage {
+    let mut headers = d.headers.clone();
+    headers.insert("mcpsec-error".into(), error.to_string());
+    headers.insert("mcpsec-origin".into(), format!("{}/{}/{}", d.topic, d.partition, d.offset));
+    BusMessage { topic: DEADLETTER_TOPIC.into(), key: d.key.clone(), headers, payload: d.payload.clone() }
 }

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use mcpsec_core::store::StoreResult;
 use sqlx::query::Query;
-use sqlx::{Database, Encode, Type};
+use sqlx::{ColumnIndex, Database, Decode, Encode, Row, Type};
 
 use crate::query::{Arg, Statement};
 
@@ -41,7 +41,11 @@ pub trait Backend: Send + Sync + 'static {
     /// locked until commit), lets `update` decide what to write, writes it and
     /// commits. `Ok(None)` when the row does not exist; the inner error is
     /// `update`'s refusal, after which nothing is written.
-    async fn read_modify_write<T, F>(&self, select: &Statement, update: F) -> Result<Option<StoreResult<T>>, sqlx::Error>
+    async fn read_modify_write<T, F>(
+        &self,
+        select: &Statement,
+        update: F,
+    ) -> Result<Option<StoreResult<T>>, sqlx::Error>
     where
         T: Send + 'static,
         F: FnOnce(BodyRow) -> StoreResult<(Statement, T)> + Send + 'static;
@@ -65,4 +69,17 @@ where
         };
     }
     q
+}
+
+/// Reads a row of a `SELECT id, body` statement.
+pub fn body_row<'r, R>(row: &'r R) -> Result<BodyRow, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(BodyRow {
+        id: row.try_get(0)?,
+        body: row.try_get(1)?,
+    })
 }

@@ -18,8 +18,12 @@ pub fn from_sqlx(backend: &str, op: &str, e: sqlx::Error) -> StoreError {
             StoreError::Unavailable(msg)
         }
         sqlx::Error::Migrate(m) => match &**m {
-            sqlx::migrate::MigrateError::Execute(inner) | sqlx::migrate::MigrateError::ExecuteMigration(inner, _)
-                if matches!(inner, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) =>
+            sqlx::migrate::MigrateError::Execute(inner)
+            | sqlx::migrate::MigrateError::ExecuteMigration(inner, _)
+                if matches!(
+                    inner,
+                    sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+                ) =>
             {
                 StoreError::Unavailable(msg)
             }

@@ -29,7 +29,10 @@ pub struct Statement {
 
 impl Statement {
     fn new(sql: impl Into<String>) -> Statement {
-        Statement { sql: sql.into(), args: Vec::new() }
+        Statement {
+            sql: sql.into(),
+            args: Vec::new(),
+        }
     }
 
     /// Adds a bind value and returns its placeholder.
@@ -152,7 +155,8 @@ pub fn upsert_components(components: &[&Component]) -> StoreResult<Statement> {
     }
     let mut stmt = Statement::new("INSERT INTO components (tenant_id, asset_id, id, body) VALUES ");
     values_list(&mut stmt, rows);
-    stmt.sql.push_str(" ON CONFLICT (tenant_id, asset_id, id) DO UPDATE SET body = excluded.body");
+    stmt.sql
+        .push_str(" ON CONFLICT (tenant_id, asset_id, id) DO UPDATE SET body = excluded.body");
     Ok(stmt)
 }
 
@@ -178,7 +182,8 @@ pub fn upsert_vulnerabilities(vulns: &[&Vulnerability]) -> StoreResult<Statement
     }
     let mut stmt = Statement::new("INSERT INTO vulnerabilities (id, body) VALUES ");
     values_list(&mut stmt, rows);
-    stmt.sql.push_str(" ON CONFLICT (id) DO UPDATE SET body = excluded.body");
+    stmt.sql
+        .push_str(" ON CONFLICT (id) DO UPDATE SET body = excluded.body");
     Ok(stmt)
 }
 
@@ -302,7 +307,8 @@ pub fn insert_events(events: &[&Event]) -> StoreResult<Statement> {
             Arg::Text(body),
         ]);
     }
-    let mut stmt = Statement::new("INSERT INTO events (tenant_id, id, event_type, time_ns, body) VALUES ");
+    let mut stmt =
+        Statement::new("INSERT INTO events (tenant_id, id, event_type, time_ns, body) VALUES ");
     values_list(&mut stmt, rows);
     stmt.sql.push_str(" ON CONFLICT (tenant_id, id) DO NOTHING");
     Ok(stmt)
@@ -331,7 +337,10 @@ mod tests {
             asset_id: Some("a1".into()),
             status: Some(FindingStatus::Open),
             min_severity: Some(Severity::High),
-            page: Page { after: Some("f9".into()), limit: 5000 },
+            page: Page {
+                after: Some("f9".into()),
+                limit: 5000,
+            },
         };
         let stmt = list_findings(&tenant, &filter);
         assert_eq!(
@@ -341,7 +350,11 @@ mod tests {
         );
         assert_eq!(stmt.args.len(), 6);
         assert_eq!(stmt.args[3], Arg::Int(3));
-        assert_eq!(stmt.args[5], Arg::Int(i64::from(Page::MAX_LIMIT)), "limit is clamped");
+        assert_eq!(
+            stmt.args[5],
+            Arg::Int(i64::from(Page::MAX_LIMIT)),
+            "limit is clamped"
+        );
     }
 
     #[test]
@@ -358,7 +371,11 @@ mod tests {
         let mut w = v.clone();
         w.id = "GHSA-2".into();
         let stmt = upsert_vulnerabilities(&[&v, &w]).unwrap();
-        assert!(stmt.sql.contains("VALUES ($1, $2),($3, $4) ON CONFLICT"), "{}", stmt.sql);
+        assert!(
+            stmt.sql.contains("VALUES ($1, $2),($3, $4) ON CONFLICT"),
+            "{}",
+            stmt.sql
+        );
         assert_eq!(rows_per_statement(32766, EVENT_COLUMNS), 500);
         assert_eq!(rows_per_statement(999, EVENT_COLUMNS), 199);
         assert_eq!(rows_per_statement(1, EVENT_COLUMNS), 1);

@@ -16,8 +16,11 @@ pub fn encode<T: Serialize>(table: &str, id: &str, record: &T) -> StoreResult<St
 }
 
 pub fn decode<T: DeserializeOwned>(table: &str, id: &str, body: &str) -> StoreResult<T> {
-    serde_json::from_str(body)
-        .map_err(|e| StoreError::Internal(format!("corrupt {table} row {id:?}: body is not a valid record: {e}")))
+    serde_json::from_str(body).map_err(|e| {
+        StoreError::Internal(format!(
+            "corrupt {table} row {id:?}: body is not a valid record: {e}"
+        ))
+    })
 }
 
 /// The integer stored for a severity, so `>=` filters work in SQL.
@@ -33,14 +36,20 @@ pub fn severity_rank(s: Severity) -> i64 {
 
 /// A timestamp as stored in a filter column; `Invalid` outside 1677–2262.
 pub fn unix_nanos(table: &str, id: &str, t: DateTime<Utc>) -> StoreResult<i64> {
-    t.timestamp_nanos_opt()
-        .ok_or_else(|| StoreError::Invalid(format!("{table} {id:?}: timestamp {t} is out of range (1677 to 2262)")))
+    t.timestamp_nanos_opt().ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "{table} {id:?}: timestamp {t} is out of range (1677 to 2262)"
+        ))
+    })
 }
 
 /// A timestamp bound for a filter, clamped into the storable range.
 pub fn unix_nanos_saturating(t: DateTime<Utc>) -> i64 {
-    t.timestamp_nanos_opt()
-        .unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 #[cfg(test)]
@@ -71,7 +80,10 @@ mod tests {
         let t = Utc.timestamp_opt(1, 5).unwrap();
         assert_eq!(unix_nanos("alerts", "a", t).unwrap(), 1_000_000_005);
         let far = Utc.with_ymd_and_hms(3000, 1, 1, 0, 0, 0).unwrap();
-        assert!(matches!(unix_nanos("alerts", "a", far), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            unix_nanos("alerts", "a", far),
+            Err(StoreError::Invalid(_))
+        ));
         assert_eq!(unix_nanos_saturating(far), i64::MAX);
         let early = Utc.with_ymd_and_hms(1000, 1, 1, 0, 0, 0).unwrap();
         assert_eq!(unix_nanos_saturating(early), i64::MIN);

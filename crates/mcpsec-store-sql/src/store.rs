@@ -51,12 +51,22 @@ impl Op {
 
 impl<B: Backend> SqlStore<B> {
     fn op(&self, name: &'static str) -> Op {
-        Op { backend: B::NAME, name }
+        Op {
+            backend: B::NAME,
+            name,
+        }
     }
 
-    async fn fetch<T: DeserializeOwned>(&self, op: &Op, table: &str, stmt: &query::Statement) -> StoreResult<Vec<T>> {
+    async fn fetch<T: DeserializeOwned>(
+        &self,
+        op: &Op,
+        table: &str,
+        stmt: &query::Statement,
+    ) -> StoreResult<Vec<T>> {
         let rows = self.backend.fetch_rows(stmt).await.map_err(|e| op.sql(e))?;
-        rows.iter().map(|r| record::decode(table, &r.id, &r.body)).collect()
+        rows.iter()
+            .map(|r| record::decode(table, &r.id, &r.body))
+            .collect()
     }
 
     async fn fetch_one<T: DeserializeOwned>(
@@ -81,8 +91,14 @@ impl<B: Backend> SqlStore<B> {
             return Ok(0);
         }
         let per = query::rows_per_statement(B::MAX_BIND_PARAMS, columns);
-        let stmts = rows.chunks(per).map(build).collect::<StoreResult<Vec<_>>>()?;
-        self.backend.execute_all(&stmts).await.map_err(|e| op.sql(e))
+        let stmts = rows
+            .chunks(per)
+            .map(build)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.backend
+            .execute_all(&stmts)
+            .await
+            .map_err(|e| op.sql(e))
     }
 }
 
@@ -94,8 +110,14 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn ping(&self) -> StoreResult<()> {
         let op = self.op("ping");
-        op.run(async { self.backend.fetch_count(&query::ping()).await.map(drop).map_err(|e| op.sql(e)) })
-            .await
+        op.run(async {
+            self.backend
+                .fetch_count(&query::ping())
+                .await
+                .map(drop)
+                .map_err(|e| op.sql(e))
+        })
+        .await
     }
 
     async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
@@ -105,7 +127,10 @@ impl<B: Backend> Store for SqlStore<B> {
             match self.backend.execute(&stmt).await {
                 Ok(_) => Ok(()),
                 Err(e) => match op.sql(e) {
-                    StoreError::Conflict(_) => Err(StoreError::Conflict(format!("tenant {} already exists", tenant.id))),
+                    StoreError::Conflict(_) => Err(StoreError::Conflict(format!(
+                        "tenant {} already exists",
+                        tenant.id
+                    ))),
                     other => Err(other),
                 },
             }
@@ -115,34 +140,46 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
         let op = self.op("get_tenant");
-        op.run(self.fetch_one(&op, "tenants", &query::get_tenant(id))).await
+        op.run(self.fetch_one(&op, "tenants", &query::get_tenant(id)))
+            .await
     }
 
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let op = self.op("list_tenants");
-        op.run(self.fetch(&op, "tenants", &query::list_tenants())).await
+        op.run(self.fetch(&op, "tenants", &query::list_tenants()))
+            .await
     }
 
     async fn upsert_asset(&self, asset: &Asset) -> StoreResult<()> {
         let op = self.op("upsert_asset");
         op.run(async {
             let stmt = query::upsert_asset(asset)?;
-            self.backend.execute(&stmt).await.map(drop).map_err(|e| op.sql(e))
+            self.backend
+                .execute(&stmt)
+                .await
+                .map(drop)
+                .map_err(|e| op.sql(e))
         })
         .await
     }
 
     async fn get_asset(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Asset>> {
         let op = self.op("get_asset");
-        op.run(self.fetch_one(&op, "assets", &query::get_asset(tenant, id))).await
+        op.run(self.fetch_one(&op, "assets", &query::get_asset(tenant, id)))
+            .await
     }
 
     async fn list_assets(&self, tenant: &TenantId, page: &Page) -> StoreResult<Vec<Asset>> {
         let op = self.op("list_assets");
-        op.run(self.fetch(&op, "assets", &query::list_assets(tenant, page))).await
+        op.run(self.fetch(&op, "assets", &query::list_assets(tenant, page)))
+            .await
     }
 
-    async fn upsert_components(&self, tenant: &TenantId, components: &[Component]) -> StoreResult<()> {
+    async fn upsert_components(
+        &self,
+        tenant: &TenantId,
+        components: &[Component],
+    ) -> StoreResult<()> {
         let op = self.op("upsert_components");
         op.run(async {
             if let Some(c) = components.iter().find(|c| &c.tenant != tenant) {
@@ -152,56 +189,89 @@ impl<B: Backend> Store for SqlStore<B> {
                 )));
             }
             // One row per key, the last one winning, as if upserted one by one.
-            let unique: BTreeMap<(&str, &str), &Component> =
-                components.iter().map(|c| ((c.asset_id.as_str(), c.id.as_str()), c)).collect();
+            let unique: BTreeMap<(&str, &str), &Component> = components
+                .iter()
+                .map(|c| ((c.asset_id.as_str(), c.id.as_str()), c))
+                .collect();
             let rows: Vec<&Component> = unique.into_values().collect();
-            self.write_chunked(&op, &rows, query::COMPONENT_COLUMNS, query::upsert_components)
-                .await
-                .map(drop)
+            self.write_chunked(
+                &op,
+                &rows,
+                query::COMPONENT_COLUMNS,
+                query::upsert_components,
+            )
+            .await
+            .map(drop)
         })
         .await
     }
 
-    async fn list_components(&self, tenant: &TenantId, asset_id: &str, page: &Page) -> StoreResult<Vec<Component>> {
+    async fn list_components(
+        &self,
+        tenant: &TenantId,
+        asset_id: &str,
+        page: &Page,
+    ) -> StoreResult<Vec<Component>> {
         let op = self.op("list_components");
-        op.run(self.fetch(&op, "components", &query::list_components(tenant, asset_id, page)))
-            .await
+        op.run(self.fetch(
+            &op,
+            "components",
+            &query::list_components(tenant, asset_id, page),
+        ))
+        .await
     }
 
     async fn upsert_vulnerabilities(&self, vulns: &[Vulnerability]) -> StoreResult<()> {
         let op = self.op("upsert_vulnerabilities");
         op.run(async {
-            let unique: BTreeMap<&str, &Vulnerability> = vulns.iter().map(|v| (v.id.as_str(), v)).collect();
+            let unique: BTreeMap<&str, &Vulnerability> =
+                vulns.iter().map(|v| (v.id.as_str(), v)).collect();
             let rows: Vec<&Vulnerability> = unique.into_values().collect();
-            self.write_chunked(&op, &rows, query::VULNERABILITY_COLUMNS, query::upsert_vulnerabilities)
-                .await
-                .map(drop)
+            self.write_chunked(
+                &op,
+                &rows,
+                query::VULNERABILITY_COLUMNS,
+                query::upsert_vulnerabilities,
+            )
+            .await
+            .map(drop)
         })
         .await
     }
 
     async fn get_vulnerability(&self, id: &str) -> StoreResult<Option<Vulnerability>> {
         let op = self.op("get_vulnerability");
-        op.run(self.fetch_one(&op, "vulnerabilities", &query::get_vulnerability(id))).await
+        op.run(self.fetch_one(&op, "vulnerabilities", &query::get_vulnerability(id)))
+            .await
     }
 
     async fn upsert_finding(&self, finding: &Finding) -> StoreResult<()> {
         let op = self.op("upsert_finding");
         op.run(async {
             let stmt = query::upsert_finding(finding)?;
-            self.backend.execute(&stmt).await.map(drop).map_err(|e| op.sql(e))
+            self.backend
+                .execute(&stmt)
+                .await
+                .map(drop)
+                .map_err(|e| op.sql(e))
         })
         .await
     }
 
     async fn get_finding(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Finding>> {
         let op = self.op("get_finding");
-        op.run(self.fetch_one(&op, "findings", &query::get_finding(tenant, id))).await
+        op.run(self.fetch_one(&op, "findings", &query::get_finding(tenant, id)))
+            .await
     }
 
-    async fn list_findings(&self, tenant: &TenantId, filter: &FindingFilter) -> StoreResult<Vec<Finding>> {
+    async fn list_findings(
+        &self,
+        tenant: &TenantId,
+        filter: &FindingFilter,
+    ) -> StoreResult<Vec<Finding>> {
         let op = self.op("list_findings");
-        op.run(self.fetch(&op, "findings", &query::list_findings(tenant, filter))).await
+        op.run(self.fetch(&op, "findings", &query::list_findings(tenant, filter)))
+            .await
     }
 
     async fn transition_finding(
@@ -228,9 +298,16 @@ impl<B: Backend> Store for SqlStore<B> {
                 finding.updated_at = at;
                 Ok((query::upsert_finding(&finding)?, finding))
             };
-            match self.backend.read_modify_write(&select, update).await.map_err(|e| op.sql(e))? {
+            match self
+                .backend
+                .read_modify_write(&select, update)
+                .await
+                .map_err(|e| op.sql(e))?
+            {
                 Some(result) => result,
-                None => Err(StoreError::NotFound(format!("finding {id} in tenant {tenant}"))),
+                None => Err(StoreError::NotFound(format!(
+                    "finding {id} in tenant {tenant}"
+                ))),
             }
         })
         .await
@@ -246,9 +323,14 @@ impl<B: Backend> Store for SqlStore<B> {
         .await
     }
 
-    async fn list_alerts(&self, tenant: &TenantId, filter: &AlertFilter) -> StoreResult<Vec<Alert>> {
+    async fn list_alerts(
+        &self,
+        tenant: &TenantId,
+        filter: &AlertFilter,
+    ) -> StoreResult<Vec<Alert>> {
         let op = self.op("list_alerts");
-        op.run(self.fetch(&op, "alerts", &query::list_alerts(tenant, filter))).await
+        op.run(self.fetch(&op, "alerts", &query::list_alerts(tenant, filter)))
+            .await
     }
 
     async fn record_events(&self, events: &[Event]) -> StoreResult<u64> {
@@ -259,21 +341,28 @@ impl<B: Backend> Store for SqlStore<B> {
             let mut rows: Vec<&Event> = events.iter().collect();
             rows.sort_by(|a, b| (&a.tenant, &a.id).cmp(&(&b.tenant, &b.id)));
             rows.dedup_by(|b, a| a.tenant == b.tenant && a.id == b.id);
-            self.write_chunked(&op, &rows, query::EVENT_COLUMNS, query::insert_events).await
+            self.write_chunked(&op, &rows, query::EVENT_COLUMNS, query::insert_events)
+                .await
         })
         .await
     }
 
     async fn get_event(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Event>> {
         let op = self.op("get_event");
-        op.run(self.fetch_one(&op, "events", &query::get_event(tenant, id))).await
+        op.run(self.fetch_one(&op, "events", &query::get_event(tenant, id)))
+            .await
     }
 
     async fn count_events(&self, tenant: &TenantId) -> StoreResult<u64> {
         let op = self.op("count_events");
         op.run(async {
-            let n = self.backend.fetch_count(&query::count_events(tenant)).await.map_err(|e| op.sql(e))?;
-            u64::try_from(n).map_err(|_| StoreError::Internal(format!("events: negative count {n}")))
+            let n = self
+                .backend
+                .fetch_count(&query::count_events(tenant))
+                .await
+                .map_err(|e| op.sql(e))?;
+            u64::try_from(n)
+                .map_err(|_| StoreError::Internal(format!("events: negative count {n}")))
         })
         .await
     }

@@ -28,7 +28,10 @@ pub fn key(s: &str) -> ObjectKey {
 /// `ping` succeeds on a healthy store and `backend` names it.
 pub async fn ping(store: &dyn ArtifactStore) {
     store.ping().await.expect("ping");
-    assert!(!store.backend().is_empty(), "backend() must name the backend");
+    assert!(
+        !store.backend().is_empty(),
+        "backend() must name the backend"
+    );
 }
 
 /// Put then get returns the same bytes.
@@ -40,22 +43,44 @@ pub async fn round_trip(store: &dyn ArtifactStore) {
     assert_eq!(store.get(&tenant, &k).await.expect("get"), Some(body));
     // A key with every allowed character class.
     let k2 = key("A-z_0.9/x.tar.gz");
-    store.put(&tenant, &k2, Bytes::from_static(b"\x00\xff binary")).await.unwrap();
-    assert_eq!(store.get(&tenant, &k2).await.unwrap().as_deref(), Some(&b"\x00\xff binary"[..]));
+    store
+        .put(&tenant, &k2, Bytes::from_static(b"\x00\xff binary"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&tenant, &k2).await.unwrap().as_deref(),
+        Some(&b"\x00\xff binary"[..])
+    );
 }
 
 /// A 5 MiB object and an empty object round-trip.
 pub async fn large_and_empty(store: &dyn ArtifactStore) {
     let tenant = crate::unique_tenant("os-le");
-    let big: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let big: Vec<u8> = (0..5 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let big = Bytes::from(big);
-    store.put(&tenant, &key("big.bin"), big.clone()).await.expect("put 5 MiB");
-    let got = store.get(&tenant, &key("big.bin")).await.expect("get 5 MiB").expect("5 MiB object exists");
+    store
+        .put(&tenant, &key("big.bin"), big.clone())
+        .await
+        .expect("put 5 MiB");
+    let got = store
+        .get(&tenant, &key("big.bin"))
+        .await
+        .expect("get 5 MiB")
+        .expect("5 MiB object exists");
     assert_eq!(got.len(), big.len());
     assert!(got == big, "5 MiB object must round-trip byte for byte");
 
-    store.put(&tenant, &key("empty"), Bytes::new()).await.expect("put empty");
-    assert_eq!(store.get(&tenant, &key("empty")).await.unwrap(), Some(Bytes::new()), "empty object exists");
+    store
+        .put(&tenant, &key("empty"), Bytes::new())
+        .await
+        .expect("put empty");
+    assert_eq!(
+        store.get(&tenant, &key("empty")).await.unwrap(),
+        Some(Bytes::new()),
+        "empty object exists"
+    );
 
     let listed = store.list(&tenant, None).await.unwrap();
     let sizes: Vec<(&str, u64)> = listed.iter().map(|o| (o.key.as_str(), o.size)).collect();
@@ -66,9 +91,18 @@ pub async fn large_and_empty(store: &dyn ArtifactStore) {
 pub async fn overwrite(store: &dyn ArtifactStore) {
     let tenant = crate::unique_tenant("os-ow");
     let k = key("sbom/app.cdx.json");
-    store.put(&tenant, &k, Bytes::from_static(b"first version, longer")).await.unwrap();
-    store.put(&tenant, &k, Bytes::from_static(b"second")).await.unwrap();
-    assert_eq!(store.get(&tenant, &k).await.unwrap().as_deref(), Some(&b"second"[..]));
+    store
+        .put(&tenant, &k, Bytes::from_static(b"first version, longer"))
+        .await
+        .unwrap();
+    store
+        .put(&tenant, &k, Bytes::from_static(b"second"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&tenant, &k).await.unwrap().as_deref(),
+        Some(&b"second"[..])
+    );
     let listed = store.list(&tenant, None).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].size, 6);
@@ -77,11 +111,35 @@ pub async fn overwrite(store: &dyn ArtifactStore) {
 /// A missing object is `None`, in an empty and in a non-empty tenant.
 pub async fn get_missing(store: &dyn ArtifactStore) {
     let tenant = crate::unique_tenant("os-gm");
-    assert_eq!(store.get(&tenant, &key("nothing/here")).await.expect("get missing"), None);
-    assert!(store.list(&tenant, None).await.expect("list empty tenant").is_empty());
-    assert!(store.list(&tenant, Some(&key("nothing"))).await.unwrap().is_empty());
-    store.put(&tenant, &key("nothing/else"), Bytes::from_static(b"x")).await.unwrap();
-    assert_eq!(store.get(&tenant, &key("nothing/here")).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get(&tenant, &key("nothing/here"))
+            .await
+            .expect("get missing"),
+        None
+    );
+    assert!(
+        store
+            .list(&tenant, None)
+            .await
+            .expect("list empty tenant")
+            .is_empty()
+    );
+    assert!(
+        store
+            .list(&tenant, Some(&key("nothing")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .put(&tenant, &key("nothing/else"), Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&tenant, &key("nothing/here")).await.unwrap(),
+        None
+    );
     // A "directory" is not an object.
     assert_eq!(store.get(&tenant, &key("nothing")).await.unwrap(), None);
 }
@@ -90,15 +148,32 @@ pub async fn get_missing(store: &dyn ArtifactStore) {
 pub async fn list_prefix(store: &dyn ArtifactStore) {
     let tenant = crate::unique_tenant("os-ls");
     let before = Utc::now() - Duration::minutes(10);
-    let objects = [("b/c/d", 3), ("a/2", 22), ("ab/x", 1), ("a/1", 11), ("a/sub/3", 333), ("a.txt", 4)];
+    let objects = [
+        ("b/c/d", 3),
+        ("a/2", 22),
+        ("ab/x", 1),
+        ("a/1", 11),
+        ("a/sub/3", 333),
+        ("a.txt", 4),
+    ];
     for (k, size) in objects {
-        store.put(&tenant, &key(k), Bytes::from(vec![b'x'; size])).await.unwrap();
+        store
+            .put(&tenant, &key(k), Bytes::from(vec![b'x'; size]))
+            .await
+            .unwrap();
     }
     let all = store.list(&tenant, None).await.expect("list all");
     let got: Vec<(&str, u64)> = all.iter().map(|o| (o.key.as_str(), o.size)).collect();
     assert_eq!(
         got,
-        [("a.txt", 4), ("a/1", 11), ("a/2", 22), ("a/sub/3", 333), ("ab/x", 1), ("b/c/d", 3)],
+        [
+            ("a.txt", 4),
+            ("a/1", 11),
+            ("a/2", 22),
+            ("a/sub/3", 333),
+            ("ab/x", 1),
+            ("b/c/d", 3)
+        ],
         "list must return every object, sorted by key, with its size and without the tenant prefix"
     );
     let after = Utc::now() + Duration::minutes(10);
@@ -111,33 +186,82 @@ pub async fn list_prefix(store: &dyn ArtifactStore) {
         );
     }
 
-    let names = |v: Vec<mcpsec_core::objstore::ObjectInfo>| v.into_iter().map(|o| o.key.as_str().to_string()).collect::<Vec<_>>();
+    let names = |v: Vec<mcpsec_core::objstore::ObjectInfo>| {
+        v.into_iter()
+            .map(|o| o.key.as_str().to_string())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         names(store.list(&tenant, Some(&key("a"))).await.unwrap()),
         ["a/1", "a/2", "a/sub/3"],
         "prefix `a` is a whole segment: it must not match `ab/x` or `a.txt`"
     );
-    assert_eq!(names(store.list(&tenant, Some(&key("a/sub"))).await.unwrap()), ["a/sub/3"]);
-    assert_eq!(names(store.list(&tenant, Some(&key("b"))).await.unwrap()), ["b/c/d"]);
-    assert_eq!(names(store.list(&tenant, Some(&key("b/c"))).await.unwrap()), ["b/c/d"]);
-    assert!(store.list(&tenant, Some(&key("c"))).await.unwrap().is_empty());
-    assert!(store.list(&tenant, Some(&key("a/su"))).await.unwrap().is_empty());
+    assert_eq!(
+        names(store.list(&tenant, Some(&key("a/sub"))).await.unwrap()),
+        ["a/sub/3"]
+    );
+    assert_eq!(
+        names(store.list(&tenant, Some(&key("b"))).await.unwrap()),
+        ["b/c/d"]
+    );
+    assert_eq!(
+        names(store.list(&tenant, Some(&key("b/c"))).await.unwrap()),
+        ["b/c/d"]
+    );
+    assert!(
+        store
+            .list(&tenant, Some(&key("c")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list(&tenant, Some(&key("a/su")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Delete removes the object; deleting a missing object is not an error.
 pub async fn delete(store: &dyn ArtifactStore) {
     let tenant = crate::unique_tenant("os-del");
-    store.put(&tenant, &key("x/1"), Bytes::from_static(b"1")).await.unwrap();
-    store.put(&tenant, &key("x/2"), Bytes::from_static(b"2")).await.unwrap();
+    store
+        .put(&tenant, &key("x/1"), Bytes::from_static(b"1"))
+        .await
+        .unwrap();
+    store
+        .put(&tenant, &key("x/2"), Bytes::from_static(b"2"))
+        .await
+        .unwrap();
     store.delete(&tenant, &key("x/1")).await.expect("delete");
     assert_eq!(store.get(&tenant, &key("x/1")).await.unwrap(), None);
-    assert_eq!(store.get(&tenant, &key("x/2")).await.unwrap().as_deref(), Some(&b"2"[..]));
-    let left: Vec<String> = store.list(&tenant, None).await.unwrap().into_iter().map(|o| o.key.as_str().to_string()).collect();
+    assert_eq!(
+        store.get(&tenant, &key("x/2")).await.unwrap().as_deref(),
+        Some(&b"2"[..])
+    );
+    let left: Vec<String> = store
+        .list(&tenant, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.as_str().to_string())
+        .collect();
     assert_eq!(left, ["x/2"]);
-    store.delete(&tenant, &key("x/1")).await.expect("deleting a deleted object is fine");
-    store.delete(&tenant, &key("never/existed")).await.expect("deleting a missing object is fine");
+    store
+        .delete(&tenant, &key("x/1"))
+        .await
+        .expect("deleting a deleted object is fine");
+    store
+        .delete(&tenant, &key("never/existed"))
+        .await
+        .expect("deleting a missing object is fine");
     let empty = crate::unique_tenant("os-del");
-    store.delete(&empty, &key("a")).await.expect("deleting in an empty tenant is fine");
+    store
+        .delete(&empty, &key("a"))
+        .await
+        .expect("deleting in an empty tenant is fine");
 }
 
 /// The same key under two tenants is two objects; listing one never shows the other's.
@@ -145,20 +269,61 @@ pub async fn tenant_isolation(store: &dyn ArtifactStore) {
     let a = crate::unique_tenant("os-iso-a");
     let b = crate::unique_tenant("os-iso-b");
     let k = key("report.json");
-    store.put(&a, &k, Bytes::from_static(b"tenant a")).await.unwrap();
-    store.put(&a, &key("only-a/x"), Bytes::from_static(b"a")).await.unwrap();
-    assert_eq!(store.get(&b, &k).await.unwrap(), None, "B must not read A's object");
-    assert!(store.list(&b, None).await.unwrap().is_empty(), "B must not list A's objects");
-    assert!(store.list(&b, Some(&key("only-a"))).await.unwrap().is_empty());
+    store
+        .put(&a, &k, Bytes::from_static(b"tenant a"))
+        .await
+        .unwrap();
+    store
+        .put(&a, &key("only-a/x"), Bytes::from_static(b"a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&b, &k).await.unwrap(),
+        None,
+        "B must not read A's object"
+    );
+    assert!(
+        store.list(&b, None).await.unwrap().is_empty(),
+        "B must not list A's objects"
+    );
+    assert!(
+        store
+            .list(&b, Some(&key("only-a")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    store.put(&b, &k, Bytes::from_static(b"tenant b")).await.unwrap();
-    assert_eq!(store.get(&a, &k).await.unwrap().as_deref(), Some(&b"tenant a"[..]));
-    assert_eq!(store.get(&b, &k).await.unwrap().as_deref(), Some(&b"tenant b"[..]));
-    let listed_b: Vec<String> = store.list(&b, None).await.unwrap().into_iter().map(|o| o.key.as_str().to_string()).collect();
+    store
+        .put(&b, &k, Bytes::from_static(b"tenant b"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&a, &k).await.unwrap().as_deref(),
+        Some(&b"tenant a"[..])
+    );
+    assert_eq!(
+        store.get(&b, &k).await.unwrap().as_deref(),
+        Some(&b"tenant b"[..])
+    );
+    let listed_b: Vec<String> = store
+        .list(&b, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.as_str().to_string())
+        .collect();
     assert_eq!(listed_b, ["report.json"]);
 
     store.delete(&b, &k).await.unwrap();
-    assert_eq!(store.get(&a, &k).await.unwrap().as_deref(), Some(&b"tenant a"[..]), "B's delete must not touch A");
+    assert_eq!(
+        store.get(&a, &k).await.unwrap().as_deref(),
+        Some(&b"tenant a"[..]),
+        "B's delete must not touch A"
+    );
     store.delete(&b, &key("only-a/x")).await.unwrap();
-    assert!(store.get(&a, &key("only-a/x")).await.unwrap().is_some(), "B's delete must not touch A");
+    assert!(
+        store.get(&a, &key("only-a/x")).await.unwrap().is_some(),
+        "B's delete must not touch A"
+    );
 }

@@ -28,6 +28,7 @@ pub async fn run_store_conformance(store: &dyn Store) {
     findings_upsert_get(store).await;
     findings_filters(store).await;
     findings_lifecycle(store).await;
+    findings_concurrent_transition(store).await;
     alerts_insert(store).await;
     alerts_filters(store).await;
     events_idempotent(store).await;
@@ -43,7 +44,10 @@ pub async fn run_store_conformance(store: &dyn Store) {
 
 /// A fixed, whole-second base time plus `secs` seconds.
 pub fn t(secs: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("valid date") + Duration::seconds(secs)
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+        .single()
+        .expect("valid date")
+        + Duration::seconds(secs)
 }
 
 pub fn asset(tenant: &TenantId, id: &str) -> Asset {
@@ -84,7 +88,13 @@ pub fn vulnerability(id: &str) -> Vulnerability {
     }
 }
 
-pub fn finding(tenant: &TenantId, id: &str, asset_id: &str, severity: Severity, status: FindingStatus) -> Finding {
+pub fn finding(
+    tenant: &TenantId,
+    id: &str,
+    asset_id: &str,
+    severity: Severity,
+    status: FindingStatus,
+) -> Finding {
     Finding {
         tenant: tenant.clone(),
         id: id.to_string(),
@@ -140,7 +150,10 @@ fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
 }
 
 fn page(after: Option<&str>, limit: u32) -> Page {
-    Page { after: after.map(str::to_string), limit }
+    Page {
+        after: after.map(str::to_string),
+        limit,
+    }
 }
 
 /// A unique id suffix for shared (not tenant-scoped) records.
@@ -171,7 +184,10 @@ fn assert_not_found<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) {
 /// `ping` succeeds on a healthy store and `backend` names it.
 pub async fn ping(store: &dyn Store) {
     store.ping().await.expect("ping");
-    assert!(!store.backend().is_empty(), "backend() must name the backend");
+    assert!(
+        !store.backend().is_empty(),
+        "backend() must name the backend"
+    );
 }
 
 /// Tenants: create, get, list; a duplicate id is a `Conflict`.
@@ -198,12 +214,20 @@ pub async fn tenants(store: &dyn Store) {
     assert!(all.contains(&a), "list_tenants must include {}", a.id);
     assert!(all.contains(&b), "list_tenants must include {}", b.id);
     let unique_ids: BTreeSet<_> = all.iter().map(|t| &t.id).collect();
-    assert_eq!(unique_ids.len(), all.len(), "list_tenants returned a tenant twice");
+    assert_eq!(
+        unique_ids.len(),
+        all.len(),
+        "list_tenants returned a tenant twice"
+    );
 }
 
 fn unique_tenant_record(prefix: &str) -> Tenant {
     let id = crate::unique_tenant(prefix);
-    Tenant { name: format!("Tenant {id}"), id, created_at: t(0) }
+    Tenant {
+        name: format!("Tenant {id}"),
+        id,
+        created_at: t(0),
+    }
 }
 
 /// Assets: upsert inserts then replaces; get round-trips every field.
@@ -211,7 +235,10 @@ pub async fn assets_upsert_get(store: &dyn Store) {
     let tenant = crate::unique_tenant("as");
     let mut a = asset(&tenant, "repo-1");
     store.upsert_asset(&a).await.expect("upsert asset");
-    assert_eq!(store.get_asset(&tenant, "repo-1").await.unwrap().as_ref(), Some(&a));
+    assert_eq!(
+        store.get_asset(&tenant, "repo-1").await.unwrap().as_ref(),
+        Some(&a)
+    );
     assert_eq!(store.get_asset(&tenant, "nope").await.unwrap(), None);
 
     a.name = "renamed".to_string();
@@ -220,7 +247,10 @@ pub async fn assets_upsert_get(store: &dyn Store) {
     a.labels.insert("env".to_string(), "prod".to_string());
     a.updated_at = t(100);
     store.upsert_asset(&a).await.expect("re-upsert asset");
-    assert_eq!(store.get_asset(&tenant, "repo-1").await.unwrap().as_ref(), Some(&a));
+    assert_eq!(
+        store.get_asset(&tenant, "repo-1").await.unwrap().as_ref(),
+        Some(&a)
+    );
     let all = store.list_assets(&tenant, &Page::default()).await.unwrap();
     assert_eq!(all, vec![a], "re-upsert must replace, not add");
 }
@@ -230,9 +260,14 @@ pub async fn assets_pagination(store: &dyn Store) {
     let tenant = crate::unique_tenant("ap");
     // Insert out of order, with ids whose byte order differs from insertion order.
     let mut expected = Vec::new();
-    for i in [13, 2, 24, 0, 7, 19, 5, 11, 22, 1, 16, 9, 3, 20, 14, 6, 23, 10, 18, 4, 12, 21, 8, 17, 15] {
+    for i in [
+        13, 2, 24, 0, 7, 19, 5, 11, 22, 1, 16, 9, 3, 20, 14, 6, 23, 10, 18, 4, 12, 21, 8, 17, 15,
+    ] {
         let id = format!("asset-{i:02}");
-        store.upsert_asset(&asset(&tenant, &id)).await.expect("upsert");
+        store
+            .upsert_asset(&asset(&tenant, &id))
+            .await
+            .expect("upsert");
         expected.push(id);
     }
     // A mixed-case id sorts before lowercase ones in byte order.
@@ -241,15 +276,25 @@ pub async fn assets_pagination(store: &dyn Store) {
     expected.sort();
 
     let all = store.list_assets(&tenant, &page(None, 1000)).await.unwrap();
-    assert_eq!(ids(&all, |a| &a.id), expected, "list_assets must return ascending ids");
+    assert_eq!(
+        ids(&all, |a| &a.id),
+        expected,
+        "list_assets must return ascending ids"
+    );
 
     for limit in [1, 7, 26, 100] {
         let mut seen = Vec::new();
         let mut after: Option<String> = None;
         let mut pages = 0;
         loop {
-            let got = store.list_assets(&tenant, &page(after.as_deref(), limit)).await.unwrap();
-            assert!(got.len() <= limit as usize, "page longer than limit {limit}");
+            let got = store
+                .list_assets(&tenant, &page(after.as_deref(), limit))
+                .await
+                .unwrap();
+            assert!(
+                got.len() <= limit as usize,
+                "page longer than limit {limit}"
+            );
             pages += 1;
             assert!(pages <= 30, "pagination does not terminate");
             if got.is_empty() {
@@ -262,13 +307,22 @@ pub async fn assets_pagination(store: &dyn Store) {
                 break;
             }
         }
-        assert_eq!(seen, expected, "paging with limit {limit} must visit every asset once, in order");
+        assert_eq!(
+            seen, expected,
+            "paging with limit {limit} must visit every asset once, in order"
+        );
     }
 
     // `after` need not be an existing id.
-    let got = store.list_assets(&tenant, &page(Some("asset-10x"), 3)).await.unwrap();
+    let got = store
+        .list_assets(&tenant, &page(Some("asset-10x"), 3))
+        .await
+        .unwrap();
     assert_eq!(ids(&got, |a| &a.id), ["asset-11", "asset-12", "asset-13"]);
-    let got = store.list_assets(&tenant, &page(Some("zzz"), 3)).await.unwrap();
+    let got = store
+        .list_assets(&tenant, &page(Some("zzz"), 3))
+        .await
+        .unwrap();
     assert!(got.is_empty());
 }
 
@@ -278,25 +332,59 @@ pub async fn components(store: &dyn Store) {
     let tenant = crate::unique_tenant("co");
     store.upsert_asset(&asset(&tenant, "app")).await.unwrap();
     store.upsert_asset(&asset(&tenant, "other")).await.unwrap();
-    let mut batch: Vec<Component> = (0..12).rev().map(|i| component(&tenant, "app", &format!("c{i:02}"))).collect();
+    let mut batch: Vec<Component> = (0..12)
+        .rev()
+        .map(|i| component(&tenant, "app", &format!("c{i:02}")))
+        .collect();
     batch.push(component(&tenant, "other", "c00"));
-    store.upsert_components(&tenant, &batch).await.expect("upsert components");
-    store.upsert_components(&tenant, &[]).await.expect("empty batch is fine");
+    store
+        .upsert_components(&tenant, &batch)
+        .await
+        .expect("upsert components");
+    store
+        .upsert_components(&tenant, &[])
+        .await
+        .expect("empty batch is fine");
 
-    let app = store.list_components(&tenant, "app", &page(None, 1000)).await.unwrap();
+    let app = store
+        .list_components(&tenant, "app", &page(None, 1000))
+        .await
+        .unwrap();
     let want: Vec<String> = (0..12).map(|i| format!("c{i:02}")).collect();
     assert_eq!(ids(&app, |c| &c.id), want);
     assert!(app.iter().all(|c| c.asset_id == "app"));
-    assert_eq!(app[0], component(&tenant, "app", "c00"), "component must round-trip");
+    assert_eq!(
+        app[0],
+        component(&tenant, "app", "c00"),
+        "component must round-trip"
+    );
 
-    let other = store.list_components(&tenant, "other", &Page::default()).await.unwrap();
+    let other = store
+        .list_components(&tenant, "other", &Page::default())
+        .await
+        .unwrap();
     assert_eq!(other, vec![component(&tenant, "other", "c00")]);
-    assert!(store.list_components(&tenant, "none", &Page::default()).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_components(&tenant, "none", &Page::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Pagination.
-    let p1 = store.list_components(&tenant, "app", &page(None, 5)).await.unwrap();
-    let p2 = store.list_components(&tenant, "app", &page(Some(&p1[4].id), 5)).await.unwrap();
-    let p3 = store.list_components(&tenant, "app", &page(Some(&p2[4].id), 5)).await.unwrap();
+    let p1 = store
+        .list_components(&tenant, "app", &page(None, 5))
+        .await
+        .unwrap();
+    let p2 = store
+        .list_components(&tenant, "app", &page(Some(&p1[4].id), 5))
+        .await
+        .unwrap();
+    let p3 = store
+        .list_components(&tenant, "app", &page(Some(&p2[4].id), 5))
+        .await
+        .unwrap();
     let paged: Vec<String> = [p1, p2, p3].concat().into_iter().map(|c| c.id).collect();
     assert_eq!(paged, want);
 
@@ -305,8 +393,14 @@ pub async fn components(store: &dyn Store) {
     c.version = "2.0.0".to_string();
     c.licenses = vec![];
     c.purl = None;
-    store.upsert_components(&tenant, std::slice::from_ref(&c)).await.unwrap();
-    let app = store.list_components(&tenant, "app", &page(None, 1000)).await.unwrap();
+    store
+        .upsert_components(&tenant, std::slice::from_ref(&c))
+        .await
+        .unwrap();
+    let app = store
+        .list_components(&tenant, "app", &page(None, 1000))
+        .await
+        .unwrap();
     assert_eq!(app.len(), 12, "replacing must not add a row");
     assert_eq!(app[3], c);
 
@@ -318,8 +412,21 @@ pub async fn components(store: &dyn Store) {
         matches!(r, Err(StoreError::Invalid(_))),
         "component of another tenant must be Invalid, got {r:?}"
     );
-    assert_eq!(store.list_components(&tenant, "app", &page(None, 1000)).await.unwrap().len(), 12);
-    assert!(store.list_components(&stranger, "app", &Page::default()).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .list_components(&tenant, "app", &page(None, 1000))
+            .await
+            .unwrap()
+            .len(),
+        12
+    );
+    assert!(
+        store
+            .list_components(&stranger, "app", &Page::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Vulnerabilities: upsert, get, replace on re-upsert.
@@ -330,19 +437,46 @@ pub async fn vulnerabilities(store: &dyn Store) {
     let mut v2 = vulnerability(&id2);
     v2.published = None;
     v2.cvss_score = None;
-    store.upsert_vulnerabilities(&[v1.clone(), v2.clone()]).await.expect("upsert vulns");
-    store.upsert_vulnerabilities(&[]).await.expect("empty batch is fine");
-    assert_eq!(store.get_vulnerability(&id1).await.unwrap().as_ref(), Some(&v1));
-    assert_eq!(store.get_vulnerability(&id2).await.unwrap().as_ref(), Some(&v2));
-    assert_eq!(store.get_vulnerability(&unique("GHSA-missing")).await.unwrap(), None);
+    store
+        .upsert_vulnerabilities(&[v1.clone(), v2.clone()])
+        .await
+        .expect("upsert vulns");
+    store
+        .upsert_vulnerabilities(&[])
+        .await
+        .expect("empty batch is fine");
+    assert_eq!(
+        store.get_vulnerability(&id1).await.unwrap().as_ref(),
+        Some(&v1)
+    );
+    assert_eq!(
+        store.get_vulnerability(&id2).await.unwrap().as_ref(),
+        Some(&v2)
+    );
+    assert_eq!(
+        store
+            .get_vulnerability(&unique("GHSA-missing"))
+            .await
+            .unwrap(),
+        None
+    );
 
     v1.summary = "updated summary".to_string();
     v1.severity = Severity::Critical;
     v1.aliases.push("OSV-1".to_string());
     v1.modified = t(500);
-    store.upsert_vulnerabilities(std::slice::from_ref(&v1)).await.unwrap();
-    assert_eq!(store.get_vulnerability(&id1).await.unwrap().as_ref(), Some(&v1));
-    assert_eq!(store.get_vulnerability(&id2).await.unwrap().as_ref(), Some(&v2));
+    store
+        .upsert_vulnerabilities(std::slice::from_ref(&v1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_vulnerability(&id1).await.unwrap().as_ref(),
+        Some(&v1)
+    );
+    assert_eq!(
+        store.get_vulnerability(&id2).await.unwrap().as_ref(),
+        Some(&v2)
+    );
 }
 
 /// Findings: upsert inserts then replaces; get round-trips every field.
@@ -351,7 +485,10 @@ pub async fn findings_upsert_get(store: &dyn Store) {
     let mut f = finding(&tenant, "f1", "app", Severity::High, FindingStatus::Open);
     f.component_id = None;
     store.upsert_finding(&f).await.expect("upsert finding");
-    assert_eq!(store.get_finding(&tenant, "f1").await.unwrap().as_ref(), Some(&f));
+    assert_eq!(
+        store.get_finding(&tenant, "f1").await.unwrap().as_ref(),
+        Some(&f)
+    );
     assert_eq!(store.get_finding(&tenant, "f2").await.unwrap(), None);
 
     f.title = "new title".to_string();
@@ -360,14 +497,35 @@ pub async fn findings_upsert_get(store: &dyn Store) {
     f.status_reason = Some("looked at it".to_string());
     f.last_seen = t(99);
     store.upsert_finding(&f).await.unwrap();
-    assert_eq!(store.get_finding(&tenant, "f1").await.unwrap().as_ref(), Some(&f));
-    let all = store.list_findings(&tenant, &FindingFilter::default()).await.unwrap();
+    assert_eq!(
+        store.get_finding(&tenant, "f1").await.unwrap().as_ref(),
+        Some(&f)
+    );
+    let all = store
+        .list_findings(&tenant, &FindingFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all, vec![f.clone()], "re-upsert must replace, not add");
     // The filter columns follow the replacement.
-    let filter = FindingFilter { min_severity: Some(Severity::High), ..Default::default() };
-    assert!(store.list_findings(&tenant, &filter).await.unwrap().is_empty());
-    let filter = FindingFilter { status: Some(FindingStatus::Triaged), ..Default::default() };
-    assert_eq!(store.list_findings(&tenant, &filter).await.unwrap().len(), 1);
+    let filter = FindingFilter {
+        min_severity: Some(Severity::High),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list_findings(&tenant, &filter)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let filter = FindingFilter {
+        status: Some(FindingStatus::Triaged),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_findings(&tenant, &filter).await.unwrap().len(),
+        1
+    );
 }
 
 /// Findings: filters by asset, status and minimum severity, combined, with pagination.
@@ -388,30 +546,59 @@ pub async fn findings_filters(store: &dyn Store) {
         ("f10", "a3", Critical, Fixed),
     ];
     for (id, asset_id, sev, status) in rows.iter().rev() {
-        store.upsert_finding(&finding(&tenant, id, asset_id, *sev, *status)).await.unwrap();
+        store
+            .upsert_finding(&finding(&tenant, id, asset_id, *sev, *status))
+            .await
+            .unwrap();
     }
     let tn = &tenant;
     let list = |filter: FindingFilter| async move {
-        let got = store.list_findings(tn, &filter).await.expect("list findings");
+        let got = store
+            .list_findings(tn, &filter)
+            .await
+            .expect("list findings");
         got.into_iter().map(|f| f.id).collect::<Vec<_>>()
     };
     let all: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
     assert_eq!(list(FindingFilter::default()).await, all);
     assert_eq!(
-        list(FindingFilter { asset_id: Some("a2".into()), ..Default::default() }).await,
+        list(FindingFilter {
+            asset_id: Some("a2".into()),
+            ..Default::default()
+        })
+        .await,
         ["f06", "f07", "f08"]
     );
     assert_eq!(
-        list(FindingFilter { status: Some(Open), ..Default::default() }).await,
+        list(FindingFilter {
+            status: Some(Open),
+            ..Default::default()
+        })
+        .await,
         ["f01", "f04", "f06", "f08", "f09"]
     );
     assert_eq!(
-        list(FindingFilter { min_severity: Some(High), ..Default::default() }).await,
+        list(FindingFilter {
+            min_severity: Some(High),
+            ..Default::default()
+        })
+        .await,
         ["f04", "f05", "f06", "f07", "f10"]
     );
-    assert_eq!(list(FindingFilter { min_severity: Some(Info), ..Default::default() }).await, all);
     assert_eq!(
-        list(FindingFilter { min_severity: Some(Critical), ..Default::default() }).await,
+        list(FindingFilter {
+            min_severity: Some(Info),
+            ..Default::default()
+        })
+        .await,
+        all
+    );
+    assert_eq!(
+        list(FindingFilter {
+            min_severity: Some(Critical),
+            ..Default::default()
+        })
+        .await,
         ["f05", "f06", "f10"]
     );
     assert_eq!(
@@ -424,15 +611,35 @@ pub async fn findings_filters(store: &dyn Store) {
         .await,
         ["f04"]
     );
-    assert!(list(FindingFilter { asset_id: Some("zz".into()), ..Default::default() }).await.is_empty());
+    assert!(
+        list(FindingFilter {
+            asset_id: Some("zz".into()),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
     // Pagination composes with filters.
-    let open_p1 = list(FindingFilter { status: Some(Open), page: page(None, 2), ..Default::default() }).await;
+    let open_p1 = list(FindingFilter {
+        status: Some(Open),
+        page: page(None, 2),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(open_p1, ["f01", "f04"]);
-    let open_p2 =
-        list(FindingFilter { status: Some(Open), page: page(Some("f04"), 2), ..Default::default() }).await;
+    let open_p2 = list(FindingFilter {
+        status: Some(Open),
+        page: page(Some("f04"), 2),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(open_p2, ["f06", "f08"]);
-    let open_p3 =
-        list(FindingFilter { status: Some(Open), page: page(Some("f08"), 2), ..Default::default() }).await;
+    let open_p3 = list(FindingFilter {
+        status: Some(Open),
+        page: page(Some("f08"), 2),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(open_p3, ["f09"]);
 }
 
@@ -444,7 +651,13 @@ pub async fn findings_lifecycle(store: &dyn Store) {
 
     // Allowed: open -> triaged.
     let updated = store
-        .transition_finding(&tenant, "f1", FindingStatus::Triaged, Some("confirmed".into()), t(20))
+        .transition_finding(
+            &tenant,
+            "f1",
+            FindingStatus::Triaged,
+            Some("confirmed".into()),
+            t(20),
+        )
         .await
         .expect("open -> triaged is allowed");
     let mut want = f.clone();
@@ -452,12 +665,30 @@ pub async fn findings_lifecycle(store: &dyn Store) {
     want.status_reason = Some("confirmed".into());
     want.updated_at = t(20);
     assert_eq!(updated, want, "transition must return the updated finding");
-    assert_eq!(store.get_finding(&tenant, "f1").await.unwrap().as_ref(), Some(&want));
+    assert_eq!(
+        store.get_finding(&tenant, "f1").await.unwrap().as_ref(),
+        Some(&want)
+    );
     // The status filter column follows the transition.
-    let filter = FindingFilter { status: Some(FindingStatus::Triaged), ..Default::default() };
-    assert_eq!(store.list_findings(&tenant, &filter).await.unwrap(), vec![want.clone()]);
-    let filter = FindingFilter { status: Some(FindingStatus::Open), ..Default::default() };
-    assert!(store.list_findings(&tenant, &filter).await.unwrap().is_empty());
+    let filter = FindingFilter {
+        status: Some(FindingStatus::Triaged),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_findings(&tenant, &filter).await.unwrap(),
+        vec![want.clone()]
+    );
+    let filter = FindingFilter {
+        status: Some(FindingStatus::Open),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list_findings(&tenant, &filter)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Allowed: triaged -> fixed, without a reason (the reason is cleared).
     let updated = store
@@ -470,11 +701,21 @@ pub async fn findings_lifecycle(store: &dyn Store) {
 
     // Forbidden: fixed -> accepted_risk, and fixed -> fixed.
     assert_conflict(
-        store.transition_finding(&tenant, "f1", FindingStatus::AcceptedRisk, Some("no".into()), t(40)).await,
+        store
+            .transition_finding(
+                &tenant,
+                "f1",
+                FindingStatus::AcceptedRisk,
+                Some("no".into()),
+                t(40),
+            )
+            .await,
         "fixed -> accepted_risk",
     );
     assert_conflict(
-        store.transition_finding(&tenant, "f1", FindingStatus::Fixed, None, t(40)).await,
+        store
+            .transition_finding(&tenant, "f1", FindingStatus::Fixed, None, t(40))
+            .await,
         "fixed -> fixed",
     );
     let now = store.get_finding(&tenant, "f1").await.unwrap().unwrap();
@@ -482,7 +723,13 @@ pub async fn findings_lifecycle(store: &dyn Store) {
 
     // Reopen.
     let reopened = store
-        .transition_finding(&tenant, "f1", FindingStatus::Open, Some("came back".into()), t(50))
+        .transition_finding(
+            &tenant,
+            "f1",
+            FindingStatus::Open,
+            Some("came back".into()),
+            t(50),
+        )
         .await
         .expect("fixed -> open is allowed");
     assert_eq!(reopened.status, FindingStatus::Open);
@@ -491,40 +738,116 @@ pub async fn findings_lifecycle(store: &dyn Store) {
     for (n, from) in FindingStatus::ALL.iter().enumerate() {
         for to in FindingStatus::ALL {
             let id = format!("m-{n}-{to}");
-            store.upsert_finding(&finding(&tenant, &id, "app", Severity::Low, *from)).await.unwrap();
-            let r = store.transition_finding(&tenant, &id, *to, None, t(60)).await;
+            store
+                .upsert_finding(&finding(&tenant, &id, "app", Severity::Low, *from))
+                .await
+                .unwrap();
+            let r = store
+                .transition_finding(&tenant, &id, *to, None, t(60))
+                .await;
             if from.can_transition_to(*to) {
                 assert_eq!(r.expect("allowed transition").status, *to, "{from} -> {to}");
             } else {
                 assert_conflict(r, &format!("{from} -> {to}"));
-                assert_eq!(store.get_finding(&tenant, &id).await.unwrap().unwrap().status, *from);
+                assert_eq!(
+                    store
+                        .get_finding(&tenant, &id)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .status,
+                    *from
+                );
             }
         }
     }
 
     // Unknown id.
     assert_not_found(
-        store.transition_finding(&tenant, "nope", FindingStatus::Triaged, None, t(70)).await,
+        store
+            .transition_finding(&tenant, "nope", FindingStatus::Triaged, None, t(70))
+            .await,
         "transition of an unknown finding",
     );
+}
+
+/// Findings: `transition_finding` is atomic. Eight callers moving the same
+/// open finding to triaged at once: exactly one wins, the others see the
+/// finding already triaged and get `Conflict`.
+pub async fn findings_concurrent_transition(store: &dyn Store) {
+    let tenant = crate::unique_tenant("fc");
+    store
+        .upsert_finding(&finding(
+            &tenant,
+            "race",
+            "app",
+            Severity::High,
+            FindingStatus::Open,
+        ))
+        .await
+        .unwrap();
+    let go = |i: i64| {
+        store.transition_finding(
+            &tenant,
+            "race",
+            FindingStatus::Triaged,
+            Some(format!("caller {i}")),
+            t(100 + i),
+        )
+    };
+    let (r0, r1, r2, r3, r4, r5, r6, r7) =
+        tokio::join!(go(0), go(1), go(2), go(3), go(4), go(5), go(6), go(7));
+    let results = [r0, r1, r2, r3, r4, r5, r6, r7];
+    let winners: Vec<&Finding> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one concurrent transition may win: {results:?}"
+    );
+    for r in &results {
+        if let Err(e) = r {
+            assert!(
+                matches!(e, StoreError::Conflict(_)),
+                "losers must get Conflict, got {e:?}"
+            );
+        }
+    }
+    let stored = store.get_finding(&tenant, "race").await.unwrap().unwrap();
+    assert_eq!(&stored, winners[0], "the stored finding is the winner's");
 }
 
 /// Alerts: insert returns true, a duplicate id returns false and keeps the original.
 pub async fn alerts_insert(store: &dyn Store) {
     let tenant = crate::unique_tenant("al");
-    let a = alert(&tenant, "a1", "sigma-1", Severity::High, Some("host:web-1"), t(0));
+    let a = alert(
+        &tenant,
+        "a1",
+        "sigma-1",
+        Severity::High,
+        Some("host:web-1"),
+        t(0),
+    );
     assert!(store.insert_alert(&a).await.expect("insert alert"));
     let mut dup = a.clone();
     dup.title = "different".into();
-    assert!(!store.insert_alert(&dup).await.expect("duplicate insert"), "duplicate id must return false");
-    let all = store.list_alerts(&tenant, &AlertFilter::default()).await.unwrap();
+    assert!(
+        !store.insert_alert(&dup).await.expect("duplicate insert"),
+        "duplicate id must return false"
+    );
+    let all = store
+        .list_alerts(&tenant, &AlertFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all, vec![a], "the original alert must stay, round-tripped");
 
     let mut b = alert(&tenant, "a2", "sigma-1", Severity::Low, None, t(1));
     b.techniques.clear();
     b.event_ids.clear();
     assert!(store.insert_alert(&b).await.unwrap());
-    let all = store.list_alerts(&tenant, &AlertFilter::default()).await.unwrap();
+    let all = store
+        .list_alerts(&tenant, &AlertFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[1], b);
 }
@@ -542,30 +865,71 @@ pub async fn alerts_filters(store: &dyn Store) {
         ("a06", "r3", Low, Some("host:a"), 50),
     ];
     for (id, rule, sev, entity, at) in rows.iter().rev() {
-        assert!(store.insert_alert(&alert(&tenant, id, rule, *sev, *entity, t(*at))).await.unwrap());
+        assert!(
+            store
+                .insert_alert(&alert(&tenant, id, rule, *sev, *entity, t(*at)))
+                .await
+                .unwrap()
+        );
     }
     let tn = &tenant;
     let list = |filter: AlertFilter| async move {
         let got = store.list_alerts(tn, &filter).await.expect("list alerts");
         got.into_iter().map(|a| a.id).collect::<Vec<_>>()
     };
-    assert_eq!(list(AlertFilter::default()).await, ["a01", "a02", "a03", "a04", "a05", "a06"]);
-    assert_eq!(list(AlertFilter { rule_id: Some("r1".into()), ..Default::default() }).await, ["a01", "a02", "a05"]);
     assert_eq!(
-        list(AlertFilter { min_severity: Some(High), ..Default::default() }).await,
+        list(AlertFilter::default()).await,
+        ["a01", "a02", "a03", "a04", "a05", "a06"]
+    );
+    assert_eq!(
+        list(AlertFilter {
+            rule_id: Some("r1".into()),
+            ..Default::default()
+        })
+        .await,
+        ["a01", "a02", "a05"]
+    );
+    assert_eq!(
+        list(AlertFilter {
+            min_severity: Some(High),
+            ..Default::default()
+        })
+        .await,
         ["a02", "a03", "a05"]
     );
     assert_eq!(
-        list(AlertFilter { entity: Some("host:a".into()), ..Default::default() }).await,
+        list(AlertFilter {
+            entity: Some("host:a".into()),
+            ..Default::default()
+        })
+        .await,
         ["a01", "a03", "a06"]
     );
     // `since` is inclusive.
-    assert_eq!(list(AlertFilter { since: Some(t(30)), ..Default::default() }).await, ["a04", "a05", "a06"]);
     assert_eq!(
-        list(AlertFilter { since: Some(t(30) + Duration::milliseconds(1)), ..Default::default() }).await,
+        list(AlertFilter {
+            since: Some(t(30)),
+            ..Default::default()
+        })
+        .await,
+        ["a04", "a05", "a06"]
+    );
+    assert_eq!(
+        list(AlertFilter {
+            since: Some(t(30) + Duration::milliseconds(1)),
+            ..Default::default()
+        })
+        .await,
         ["a05", "a06"]
     );
-    assert!(list(AlertFilter { since: Some(t(51)), ..Default::default() }).await.is_empty());
+    assert!(
+        list(AlertFilter {
+            since: Some(t(51)),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
     assert_eq!(
         list(AlertFilter {
             rule_id: Some("r2".into()),
@@ -578,7 +942,12 @@ pub async fn alerts_filters(store: &dyn Store) {
         ["a03"]
     );
     assert_eq!(
-        list(AlertFilter { entity: Some("host:a".into()), page: page(Some("a01"), 1), ..Default::default() }).await,
+        list(AlertFilter {
+            entity: Some("host:a".into()),
+            page: page(Some("a01"), 1),
+            ..Default::default()
+        })
+        .await,
         ["a03"]
     );
 }
@@ -589,7 +958,11 @@ pub async fn events_idempotent(store: &dyn Store) {
     let batch: Vec<Event> = (0..10).map(|i| event(&tenant, &format!("e{i}"))).collect();
     assert_eq!(store.record_events(&batch).await.expect("record"), 10);
     assert_eq!(store.count_events(&tenant).await.unwrap(), 10);
-    assert_eq!(store.record_events(&batch).await.expect("record again"), 0, "second time: nothing new");
+    assert_eq!(
+        store.record_events(&batch).await.expect("record again"),
+        0,
+        "second time: nothing new"
+    );
     assert_eq!(store.count_events(&tenant).await.unwrap(), 10);
     assert_eq!(store.record_events(&[]).await.unwrap(), 0);
 
@@ -603,11 +976,23 @@ pub async fn events_idempotent(store: &dyn Store) {
     let mut changed = event(&tenant, "e0");
     changed.source = "mcpsec://elsewhere".into();
     assert_eq!(store.record_events(&[changed]).await.unwrap(), 0);
-    assert_eq!(store.get_event(&tenant, "e0").await.unwrap().unwrap().source, "mcpsec://testkit");
+    assert_eq!(
+        store
+            .get_event(&tenant, "e0")
+            .await
+            .unwrap()
+            .unwrap()
+            .source,
+        "mcpsec://testkit"
+    );
 
     // One batch may span tenants; the same id in another tenant is another event.
     let other = crate::unique_tenant("ev");
-    let mixed = vec![event(&tenant, "e0"), event(&other, "e0"), event(&other, "e1")];
+    let mixed = vec![
+        event(&tenant, "e0"),
+        event(&other, "e0"),
+        event(&other, "e1"),
+    ];
     assert_eq!(store.record_events(&mixed).await.unwrap(), 2);
     assert_eq!(store.count_events(&other).await.unwrap(), 2);
     assert_eq!(store.count_events(&tenant).await.unwrap(), 15);
@@ -621,7 +1006,10 @@ pub async fn events_round_trip(store: &dyn Store) {
         event_type: EventType::PostureScanned,
         source: "syslog://10.0.0.5".to_string(),
         tenant: tenant.clone(),
-        time: Utc.timestamp_opt(1_772_366_400, 123_456_789).single().expect("valid time"),
+        time: Utc
+            .timestamp_opt(1_772_366_400, 123_456_789)
+            .single()
+            .expect("valid time"),
         schema_version: 1,
         subject: Some("asset/k8s-prod".to_string()),
         data: json!({"asset_id": "k8s-prod", "scan_id": "s-1", "passed": 41, "failed": 2, "score": 95.3488,
@@ -631,23 +1019,43 @@ pub async fn events_round_trip(store: &dyn Store) {
     bare.subject = None;
     bare.event_type = EventType::FindingCreated;
     bare.data = json!({});
-    assert_eq!(store.record_events(&[full.clone(), bare.clone()]).await.unwrap(), 2);
-    assert_eq!(store.get_event(&tenant, &full.id).await.unwrap().as_ref(), Some(&full));
-    assert_eq!(store.get_event(&tenant, "bare").await.unwrap().as_ref(), Some(&bare));
+    assert_eq!(
+        store
+            .record_events(&[full.clone(), bare.clone()])
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.get_event(&tenant, &full.id).await.unwrap().as_ref(),
+        Some(&full)
+    );
+    assert_eq!(
+        store.get_event(&tenant, "bare").await.unwrap().as_ref(),
+        Some(&bare)
+    );
     assert_eq!(store.get_event(&tenant, "missing").await.unwrap(), None);
 }
 
 /// Events: a batch of 1,000 is stored in one call (and replayed as nothing new).
 pub async fn events_large_batch(store: &dyn Store) {
     let tenant = crate::unique_tenant("eb");
-    let batch: Vec<Event> = (0..1000).map(|i| event(&tenant, &format!("big-{i:04}"))).collect();
+    let batch: Vec<Event> = (0..1000)
+        .map(|i| event(&tenant, &format!("big-{i:04}")))
+        .collect();
     let start = std::time::Instant::now();
     assert_eq!(store.record_events(&batch).await.unwrap(), 1000);
     let first = start.elapsed();
     assert_eq!(store.record_events(&batch).await.unwrap(), 0);
     assert_eq!(store.count_events(&tenant).await.unwrap(), 1000);
-    eprintln!("{}: record_events of 1,000 events took {first:?}", store.backend());
-    assert_eq!(store.get_event(&tenant, "big-0999").await.unwrap().as_ref(), Some(&batch[999]));
+    eprintln!(
+        "{}: record_events of 1,000 events took {first:?}",
+        store.backend()
+    );
+    assert_eq!(
+        store.get_event(&tenant, "big-0999").await.unwrap().as_ref(),
+        Some(&batch[999])
+    );
 }
 
 /// Events: 8 concurrent callers recording overlapping batches store each id once.
@@ -655,17 +1063,32 @@ pub async fn events_concurrent(store: &dyn Store) {
     let tenant = crate::unique_tenant("ec");
     // Caller i records ids 10*i .. 10*i + 40: every id is in up to four batches.
     let batches: Vec<Vec<Event>> = (0..8)
-        .map(|i| (10 * i..10 * i + 40).map(|n| event(&tenant, &format!("c-{n:03}"))).collect())
+        .map(|i| {
+            (10 * i..10 * i + 40)
+                .map(|n| event(&tenant, &format!("c-{n:03}")))
+                .collect()
+        })
         .collect();
     let rec = |i: usize| store.record_events(&batches[i]);
-    let (r0, r1, r2, r3, r4, r5, r6, r7) =
-        tokio::join!(rec(0), rec(1), rec(2), rec(3), rec(4), rec(5), rec(6), rec(7));
+    let (r0, r1, r2, r3, r4, r5, r6, r7) = tokio::join!(
+        rec(0),
+        rec(1),
+        rec(2),
+        rec(3),
+        rec(4),
+        rec(5),
+        rec(6),
+        rec(7)
+    );
     let mut total = 0;
     for r in [r0, r1, r2, r3, r4, r5, r6, r7] {
         total += r.expect("concurrent record_events");
     }
     let distinct = 10 * 7 + 40;
-    assert_eq!(total, distinct, "the new counts of all callers must add up to the distinct ids");
+    assert_eq!(
+        total, distinct,
+        "the new counts of all callers must add up to the distinct ids"
+    );
     assert_eq!(store.count_events(&tenant).await.unwrap(), distinct);
 }
 
@@ -679,29 +1102,91 @@ pub async fn tenant_isolation(store: &dyn Store) {
     let asset_a = asset(&a, "shared-id");
     store.upsert_asset(&asset_a).await.unwrap();
     assert_eq!(store.get_asset(&b, "shared-id").await.unwrap(), None);
-    assert!(store.list_assets(&b, &Page::default()).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_assets(&b, &Page::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Components.
-    store.upsert_components(&a, &[component(&a, "shared-id", "c1")]).await.unwrap();
-    assert!(store.list_components(&b, "shared-id", &Page::default()).await.unwrap().is_empty());
+    store
+        .upsert_components(&a, &[component(&a, "shared-id", "c1")])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .list_components(&b, "shared-id", &Page::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Findings: invisible, and a transition through B neither finds nor changes it.
-    let finding_a = finding(&a, "f1", "shared-id", Severity::Critical, FindingStatus::Open);
+    let finding_a = finding(
+        &a,
+        "f1",
+        "shared-id",
+        Severity::Critical,
+        FindingStatus::Open,
+    );
     store.upsert_finding(&finding_a).await.unwrap();
     assert_eq!(store.get_finding(&b, "f1").await.unwrap(), None);
-    assert!(store.list_findings(&b, &FindingFilter::default()).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_findings(&b, &FindingFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_not_found(
-        store.transition_finding(&b, "f1", FindingStatus::FalsePositive, Some("b says so".into()), t(99)).await,
+        store
+            .transition_finding(
+                &b,
+                "f1",
+                FindingStatus::FalsePositive,
+                Some("b says so".into()),
+                t(99),
+            )
+            .await,
         "transition of tenant A's finding through tenant B",
     );
-    assert_eq!(store.get_finding(&a, "f1").await.unwrap().as_ref(), Some(&finding_a), "A's finding unchanged");
+    assert_eq!(
+        store.get_finding(&a, "f1").await.unwrap().as_ref(),
+        Some(&finding_a),
+        "A's finding unchanged"
+    );
 
     // Alerts.
-    assert!(store.insert_alert(&alert(&a, "al1", "r", Severity::High, Some("host:a"), t(0))).await.unwrap());
-    assert!(store.list_alerts(&b, &AlertFilter::default()).await.unwrap().is_empty());
+    assert!(
+        store
+            .insert_alert(&alert(&a, "al1", "r", Severity::High, Some("host:a"), t(0)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .list_alerts(&b, &AlertFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The same alert id in tenant B is a different alert.
-    assert!(store.insert_alert(&alert(&b, "al1", "r", Severity::Low, None, t(1))).await.unwrap());
-    assert_eq!(store.list_alerts(&a, &AlertFilter::default()).await.unwrap()[0].severity, Severity::High);
+    assert!(
+        store
+            .insert_alert(&alert(&b, "al1", "r", Severity::Low, None, t(1)))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .list_alerts(&a, &AlertFilter::default())
+            .await
+            .unwrap()[0]
+            .severity,
+        Severity::High
+    );
 
     // Events.
     assert_eq!(store.record_events(&[event(&a, "e1")]).await.unwrap(), 1);
@@ -714,30 +1199,86 @@ pub async fn tenant_isolation(store: &dyn Store) {
     store.upsert_asset(&asset_b).await.unwrap();
     let mut comp_b = component(&b, "shared-id", "c1");
     comp_b.version = "9.9.9".into();
-    store.upsert_components(&b, std::slice::from_ref(&comp_b)).await.unwrap();
+    store
+        .upsert_components(&b, std::slice::from_ref(&comp_b))
+        .await
+        .unwrap();
     let mut finding_b = finding(&b, "f1", "shared-id", Severity::Low, FindingStatus::Fixed);
     finding_b.title = "B's finding".into();
     store.upsert_finding(&finding_b).await.unwrap();
     let mut event_b = event(&b, "e1");
     event_b.source = "b".into();
-    assert_eq!(store.record_events(std::slice::from_ref(&event_b)).await.unwrap(), 1);
-
-    assert_eq!(store.get_asset(&a, "shared-id").await.unwrap().as_ref(), Some(&asset_a));
-    assert_eq!(store.list_assets(&a, &Page::default()).await.unwrap(), vec![asset_a]);
-    assert_eq!(store.get_asset(&b, "shared-id").await.unwrap().as_ref(), Some(&asset_b));
     assert_eq!(
-        store.list_components(&a, "shared-id", &Page::default()).await.unwrap(),
+        store
+            .record_events(std::slice::from_ref(&event_b))
+            .await
+            .unwrap(),
+        1
+    );
+
+    assert_eq!(
+        store.get_asset(&a, "shared-id").await.unwrap().as_ref(),
+        Some(&asset_a)
+    );
+    assert_eq!(
+        store.list_assets(&a, &Page::default()).await.unwrap(),
+        vec![asset_a]
+    );
+    assert_eq!(
+        store.get_asset(&b, "shared-id").await.unwrap().as_ref(),
+        Some(&asset_b)
+    );
+    assert_eq!(
+        store
+            .list_components(&a, "shared-id", &Page::default())
+            .await
+            .unwrap(),
         vec![component(&a, "shared-id", "c1")]
     );
-    assert_eq!(store.list_components(&b, "shared-id", &Page::default()).await.unwrap(), vec![comp_b]);
-    assert_eq!(store.get_finding(&a, "f1").await.unwrap().as_ref(), Some(&finding_a));
-    assert_eq!(store.list_findings(&a, &FindingFilter::default()).await.unwrap(), vec![finding_a]);
-    assert_eq!(store.get_finding(&b, "f1").await.unwrap().as_ref(), Some(&finding_b));
+    assert_eq!(
+        store
+            .list_components(&b, "shared-id", &Page::default())
+            .await
+            .unwrap(),
+        vec![comp_b]
+    );
+    assert_eq!(
+        store.get_finding(&a, "f1").await.unwrap().as_ref(),
+        Some(&finding_a)
+    );
+    assert_eq!(
+        store
+            .list_findings(&a, &FindingFilter::default())
+            .await
+            .unwrap(),
+        vec![finding_a]
+    );
+    assert_eq!(
+        store.get_finding(&b, "f1").await.unwrap().as_ref(),
+        Some(&finding_b)
+    );
     // B's finding is fixed: reopening it must not touch A's open one.
-    store.transition_finding(&b, "f1", FindingStatus::Open, None, t(100)).await.unwrap();
-    assert_eq!(store.get_finding(&a, "f1").await.unwrap().unwrap().updated_at, t(10));
-    assert_eq!(store.get_event(&a, "e1").await.unwrap().unwrap().source, "mcpsec://testkit");
-    assert_eq!(store.get_event(&b, "e1").await.unwrap().as_ref(), Some(&event_b));
+    store
+        .transition_finding(&b, "f1", FindingStatus::Open, None, t(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_finding(&a, "f1")
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
+        t(10)
+    );
+    assert_eq!(
+        store.get_event(&a, "e1").await.unwrap().unwrap().source,
+        "mcpsec://testkit"
+    );
+    assert_eq!(
+        store.get_event(&b, "e1").await.unwrap().as_ref(),
+        Some(&event_b)
+    );
     assert_eq!(store.count_events(&a).await.unwrap(), 1);
     assert_eq!(store.count_events(&b).await.unwrap(), 1);
 }

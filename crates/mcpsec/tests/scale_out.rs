@@ -27,13 +27,19 @@ async fn api_and_two_workers_store_10k_events_exactly_once_despite_a_killed_work
     let env = vec![
         ("MCPSEC_STORE__BACKEND", "postgres".to_string()),
         ("MCPSEC_STORE__URL", pg),
-        ("MCPSEC_BUS__BACKEND", "kafka".to_string()),
-        ("MCPSEC_BUS__BROKERS", kafka),
-        ("MCPSEC_BUS__SESSION_TIMEOUT_MS", "6000".to_string()),
         ("MCPSEC_WORKER__GROUP", group),
         ("MCPSEC_WORKER__BATCH_SIZE", "200".to_string()),
     ];
     let dir = tempfile::tempdir().unwrap();
+    // The processes run in `dir` and share this file; a short session timeout
+    // lets the group notice the killed worker quickly.
+    std::fs::write(
+        dir.path().join("mcpsec.toml"),
+        format!(
+            "[bus]\nbackend = \"kafka\"\nbrokers = \"{kafka}\"\n[bus.extra]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"\n"
+        ),
+    )
+    .unwrap();
     let api = Server::start(&dir.path().join("api"), &["--role", "api"], &env);
     let mut w1 = Server::start(&dir.path().join("w1"), &["--role", "worker"], &env);
     let w2 = Server::start(&dir.path().join("w2"), &["--role", "worker"], &env);
