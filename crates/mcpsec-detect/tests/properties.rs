@@ -1,0 +1,148 @@
+//! Property tests: the condition parser and the wildcard matcher never
+//! panic, round-trip where they can, and agree with a reference model.
+
+use mcpsec_detect::sigma::condition::{Condition, Selector, parse_condition};
+use mcpsec_detect::sigma::rule::parse_documents;
+use mcpsec_detect::sigma::wildcard::{Piece, StrMatcher, parse_pattern, to_sigma};
+use proptest::prelude::*;
+
+fn ident() -> impl Strategy<Value = String> {
+    "[a-z_][a-z0-9_]{0,6}".prop_filter("not a keyword", |s| {
+        !matches!(
+            s.as_str(),
+            "and" | "or" | "not" | "of" | "all" | "any" | "them"
+        )
+    })
+}
+
+fn condition() -> impl Strategy<Value = Condition> {
+    let leaf = prop_oneof![
+        ident().prop_map(Condition::Search),
+        (1u32..4, ident())
+            .prop_map(|(n, p)| Condition::AtLeast(n, Selector::Pattern(format!("{p}*")))),
+        Just(Condition::All(Selector::Them)),
+        Just(Condition::AtLeast(1, Selector::Them)),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|c| Condition::Not(Box::new(c))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(Condition::And),
+            prop::collection::vec(inner, 2..4).prop_map(Condition::Or),
+        ]
+    })
+}
+
+/// Flattens nested and/or of the same kind, as the parser produces them.
+fn canonical(c: Condition) -> Condition {
+    match c {
+        Condition::And(cs) => Condition::And(
+            cs.into_iter()
+                .map(canonical)
+                .flat_map(|c| {
+                    if let Condition::And(v) = c {
+                        v
+                    } else {
+                        vec![c]
+                    }
+                })
+                .collect(),
+        ),
+        Condition::Or(cs) => Condition::Or(
+            cs.into_iter()
+                .map(canonical)
+                .flat_map(|c| if let Condition::Or(v) = c { v } else { vec![c] })
+                .collect(),
+        ),
+        Condition::Not(c) => Condition::Not(Box::new(canonical(*c))),
+        other => other,
+    }
+}
+
+/// Reference wildcard matcher: plain recursion over chars.
+fn reference(p: &[Piece], s: &[char]) -> bool {
+    fn go(p: &[char], wild: &[bool], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') if wild[0] => (0..=s.len()).any(|i| go(&p[1..], &wild[1..], &s[i..])),
+            Some('?') if wild[0] => !s.is_empty() && go(&p[1..], &wild[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &wild[1..], &s[1..]),
+        }
+    }
+    let mut chars = Vec::new();
+    let mut wild = Vec::new();
+    for piece in p {
+        match piece {
+            Piece::Lit(l) => {
+                for c in l.chars() {
+                    chars.push(c);
+                    wild.push(false);
+                }
+            }
+            Piece::Star => {
+                chars.push('*');
+                wild.push(true);
+            }
+            Piece::One => {
+                chars.push('?');
+                wild.push(true);
+            }
+        }
+    }
+    go(&chars, &wild, s)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn condition_parser_never_panics(s in "[a-z_*() 0-9]{0,60}|(and|or|not|of|all|them|1|\\(|\\)|sel\\*|x| ){0,20}") {
+        let _ = parse_condition(&s);
+    }
+
+    #[test]
+    fn condition_display_round_trips(c in condition()) {
+        let c = canonical(c);
+        let text = c.to_string();
+        let parsed = parse_condition(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        prop_assert_eq!(parsed, c);
+    }
+
+    #[test]
+    fn wildcard_matcher_agrees_with_reference(pat in "[ab*?\\\\]{0,8}", s in "[ab*?\\\\]{0,10}") {
+        let pieces = parse_pattern(&pat);
+        let fast = StrMatcher::new(&pieces).is_match(&s);
+        let chars: Vec<char> = s.chars().collect();
+        prop_assert_eq!(fast, reference(&pieces, &chars), "pattern {:?} pieces {:?} on {:?}", pat, pieces, s);
+    }
+
+    #[test]
+    fn wildcard_escaping_round_trips(pat in "\\PC{0,12}") {
+        let pieces = parse_pattern(&pat);
+        prop_assert_eq!(parse_pattern(&to_sigma(&pieces)), pieces);
+    }
+
+    #[test]
+    fn wildcard_matcher_never_panics(pat in "\\PC{0,16}", s in "\\PC{0,32}") {
+        let _ = StrMatcher::new(&parse_pattern(&pat)).is_match(&s);
+    }
+
+    #[test]
+    fn rule_parser_never_panics(s in "\\PC{0,200}") {
+        let _ = parse_documents(&s);
+    }
+
+    #[test]
+    fn rule_parser_never_panics_on_rule_like_yaml(
+        sel in "[a-zA-Z|]{1,20}", val in "[a-z*?\\\\ %-]{0,12}", cond in "[a-z_ ()*0-9]{0,30}"
+    ) {
+        let text = format!("title: t\nlogsource: {{product: windows}}\ndetection:\n  s:\n    '{sel}': '{val}'\n  condition: {cond}\n");
+        if let Ok(docs) = parse_documents(&text) {
+            let (set, _errors) = mcpsec_detect::RuleSet::from_sources(vec![("p.yml".into(), text)], &Default::default());
+            let ev = mcpsec_detect::LogEvent::from_json(&serde_json::json!({"a": "b"}));
+            for r in set.rules() {
+                let _ = r.matches(&ev);
+            }
+            prop_assert!(!docs.is_empty());
+        }
+    }
+}
