@@ -62,15 +62,45 @@ type Shared = State<Arc<AppState>>;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "mcpsec API", description = "Security platform for software supply chains, infrastructure and MCP environments."),
+    info(
+        title = "mcpsec API",
+        description = "Security platform for software supply chains, infrastructure and MCP environments."
+    ),
     paths(
-        healthz, readyz, metrics_text, ingest_events, create_tenant, list_tenants, list_assets,
-        list_findings, transition_finding, list_alerts, get_event, count_events
+        healthz,
+        readyz,
+        metrics_text,
+        ingest_events,
+        create_tenant,
+        list_tenants,
+        list_assets,
+        list_findings,
+        transition_finding,
+        list_alerts,
+        get_event,
+        count_events
     ),
     components(schemas(
-        ErrorBody, ErrorCode, RawEvent, Event, EventType, Tenant, Asset, Finding, FindingStatus, Severity,
-        Alert, IngestRequest, IngestResponse, ReadyResponse, NewTenant, TransitionRequest, CountResponse,
-        AssetList, FindingList, AlertList
+        ErrorBody,
+        ErrorCode,
+        RawEvent,
+        Event,
+        EventType,
+        Tenant,
+        Asset,
+        Finding,
+        FindingStatus,
+        Severity,
+        Alert,
+        IngestRequest,
+        IngestResponse,
+        ReadyResponse,
+        NewTenant,
+        TransitionRequest,
+        CountResponse,
+        AssetList,
+        FindingList,
+        AlertList
     ))
 )]
 pub struct ApiDoc;
@@ -113,7 +143,10 @@ pub fn router(backends: Backends, limits: ApiLimits) -> Router {
         .route("/api/v1/tenants", post(create_tenant).get(list_tenants))
         .route("/api/v1/tenants/{tenant}/assets", get(list_assets))
         .route("/api/v1/tenants/{tenant}/findings", get(list_findings))
-        .route("/api/v1/tenants/{tenant}/findings/{id}/status", post(transition_finding))
+        .route(
+            "/api/v1/tenants/{tenant}/findings/{id}/status",
+            post(transition_finding),
+        )
         .route("/api/v1/tenants/{tenant}/alerts", get(list_alerts))
         .route("/api/v1/tenants/{tenant}/events/count", get(count_events))
         .route("/api/v1/tenants/{tenant}/events/{id}", get(get_event))
@@ -129,7 +162,8 @@ async fn not_found() -> ApiError {
 }
 
 fn tenant_param(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::new(raw).map_err(|e| ApiError::new(ErrorCode::InvalidArgument, format!("tenant {raw:?}: {e}")))
+    TenantId::new(raw)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, format!("tenant {raw:?}: {e}")))
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
@@ -137,7 +171,9 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.body_text()))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
@@ -152,7 +188,12 @@ fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>
 /// Liveness: the process is up.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The process is alive")))]
 async fn healthz() -> Response {
-    (StatusCode::OK, [("content-type", "application/json")], r#"{"status":"ok"}"#).into_response()
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+        .into_response()
 }
 
 /// Result of the readiness checks.
@@ -176,7 +217,9 @@ async fn readyz(State(s): Shared) -> Response {
         tokio::time::timeout(t, b.bus.ping()),
         tokio::time::timeout(t, b.objects.ping()),
     );
-    fn verdict<E: std::fmt::Display>(r: Result<Result<(), E>, tokio::time::error::Elapsed>) -> String {
+    fn verdict<E: std::fmt::Display>(
+        r: Result<Result<(), E>, tokio::time::error::Elapsed>,
+    ) -> String {
         match r {
             Ok(Ok(())) => "ok".into(),
             Ok(Err(e)) => e.to_string(),
@@ -191,8 +234,15 @@ async fn readyz(State(s): Shared) -> Response {
     .into_iter()
     .collect();
     let ready = checks.values().all(|v| v == "ok");
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let body = ReadyResponse { status: if ready { "ready" } else { "unavailable" }.into(), checks };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = ReadyResponse {
+        status: if ready { "ready" } else { "unavailable" }.into(),
+        checks,
+    };
     (status, Json(body)).into_response()
 }
 
@@ -234,7 +284,10 @@ impl AppState {
         }
         let found = self.backends.store.get_tenant(tenant).await?.is_some();
         if found {
-            self.known_tenants.write().expect("lock").insert(tenant.clone());
+            self.known_tenants
+                .write()
+                .expect("lock")
+                .insert(tenant.clone());
         }
         Ok(found)
     }
@@ -249,8 +302,9 @@ impl AppState {
             headers.insert("mcpsec-event-type".into(), e.event_type.as_str().into());
             headers.insert("mcpsec-schema-version".into(), e.schema_version.to_string());
             headers.insert("mcpsec-tenant".into(), e.tenant.to_string());
-            let payload = serde_json::to_vec(e)
-                .map_err(|err| ApiError::new(ErrorCode::Internal, format!("encoding event: {err}")))?;
+            let payload = serde_json::to_vec(e).map_err(|err| {
+                ApiError::new(ErrorCode::Internal, format!("encoding event: {err}"))
+            })?;
             messages.push(BusMessage {
                 topic: e.event_type.topic(),
                 key: e.bus_key(),
@@ -260,7 +314,8 @@ impl AppState {
         }
         self.backends.bus.publish(messages).await?;
         for e in events {
-            metrics::counter!("mcpsec_events_accepted_total", "type" => e.event_type.as_str()).increment(1);
+            metrics::counter!("mcpsec_events_accepted_total", "type" => e.event_type.as_str())
+                .increment(1);
         }
         Ok(())
     }
@@ -274,7 +329,11 @@ impl AppState {
     (status = 400, description = "Malformed or invalid events", body = ErrorBody),
     (status = 413, description = "Body too large", body = ErrorBody),
     (status = 503, description = "Bus unavailable; nothing was accepted", body = ErrorBody)))]
-async fn ingest_events(State(s): Shared, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn ingest_events(
+    State(s): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let span = tracing::info_span!("ingest_events", events = tracing::field::Empty);
     crate::trace::continue_from_http(&span, &headers);
     async move {
@@ -284,12 +343,19 @@ async fn ingest_events(State(s): Shared, headers: HeaderMap, body: Result<Bytes,
         };
         tracing::Span::current().record("events", raw.len());
         if raw.is_empty() {
-            return Err(ApiError::new(ErrorCode::InvalidArgument, "the batch is empty"));
+            return Err(ApiError::new(
+                ErrorCode::InvalidArgument,
+                "the batch is empty",
+            ));
         }
         if raw.len() > s.limits.max_batch_events {
             return Err(ApiError::new(
                 ErrorCode::PayloadTooLarge,
-                format!("{} events in one batch; the limit is {}", raw.len(), s.limits.max_batch_events),
+                format!(
+                    "{} events in one batch; the limit is {}",
+                    raw.len(),
+                    s.limits.max_batch_events
+                ),
             ));
         }
         let now = Utc::now();
@@ -298,7 +364,11 @@ async fn ingest_events(State(s): Shared, headers: HeaderMap, body: Result<Bytes,
         for (index, r) in raw.into_iter().enumerate() {
             match r.validate(now) {
                 Ok(e) => events.push(e),
-                Err(e) => errors.push(ItemError { index, code: e.code(), message: e.to_string() }),
+                Err(e) => errors.push(ItemError {
+                    index,
+                    code: e.code(),
+                    message: e.to_string(),
+                }),
             }
         }
         let mut checked: HashSet<TenantId> = HashSet::new();
@@ -317,13 +387,26 @@ async fn ingest_events(State(s): Shared, headers: HeaderMap, body: Result<Bytes,
         }
         if !errors.is_empty() {
             let code = errors[0].code;
-            let mut err = ApiError::new(code, format!("{} of the events were rejected; nothing was published", errors.len()));
+            let mut err = ApiError::new(
+                code,
+                format!(
+                    "{} of the events were rejected; nothing was published",
+                    errors.len()
+                ),
+            );
             err.details = errors;
             return Err(err);
         }
         s.publish(&events).await?;
         let ids: Vec<String> = events.into_iter().map(|e| e.id).collect();
-        Ok((StatusCode::ACCEPTED, Json(IngestResponse { accepted: ids.len(), ids })).into_response())
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(IngestResponse {
+                accepted: ids.len(),
+                ids,
+            }),
+        )
+            .into_response())
     }
     .instrument(span)
     .await
@@ -341,10 +424,17 @@ pub struct NewTenant {
 #[utoipa::path(post, path = "/api/v1/tenants", request_body = NewTenant, responses(
     (status = 201, description = "Created", body = Tenant),
     (status = 409, description = "Exists", body = ErrorBody)))]
-async fn create_tenant(State(s): Shared, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn create_tenant(
+    State(s): Shared,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let req: NewTenant = json_body(body)?;
     let id = tenant_param(&req.id)?;
-    let tenant = Tenant { name: req.name.unwrap_or_else(|| id.to_string()), id, created_at: Utc::now() };
+    let tenant = Tenant {
+        name: req.name.unwrap_or_else(|| id.to_string()),
+        id,
+        created_at: Utc::now(),
+    };
     s.backends.store.create_tenant(&tenant).await?;
     Ok((StatusCode::CREATED, Json(tenant)).into_response())
 }
@@ -366,7 +456,10 @@ pub struct PageParams {
 
 impl PageParams {
     fn page(&self) -> Page {
-        Page { after: self.after.clone(), limit: self.limit.unwrap_or(100).clamp(1, Page::MAX_LIMIT) }
+        Page {
+            after: self.after.clone(),
+            limit: self.limit.unwrap_or(100).clamp(1, Page::MAX_LIMIT),
+        }
     }
 }
 
@@ -429,8 +522,17 @@ async fn list_findings(
 ) -> Result<Json<FindingList>, ApiError> {
     let tenant = tenant_param(&tenant)?;
     let q = query(q)?;
-    let page = PageParams { after: q.after, limit: q.limit }.page();
-    let filter = FindingFilter { asset_id: q.asset_id, status: q.status, min_severity: q.min_severity, page: page.clone() };
+    let page = PageParams {
+        after: q.after,
+        limit: q.limit,
+    }
+    .page();
+    let filter = FindingFilter {
+        asset_id: q.asset_id,
+        status: q.status,
+        min_severity: q.min_severity,
+        page: page.clone(),
+    };
     let items = s.backends.store.list_findings(&tenant, &filter).await?;
     Ok(Json(FindingList::new(items, &page)))
 }
@@ -470,7 +572,12 @@ async fn transition_finding(
         tenant,
         "mcpsec://api",
         Some(after.asset_id.clone()),
-        &FindingUpdated { finding_id: id, from: before.status, to: after.status, reason: req.reason },
+        &FindingUpdated {
+            finding_id: id,
+            from: before.status,
+            to: after.status,
+            reason: req.reason,
+        },
     );
     s.publish(std::slice::from_ref(&event)).await?;
     Ok(Json(after))
@@ -498,8 +605,18 @@ async fn list_alerts(
 ) -> Result<Json<AlertList>, ApiError> {
     let tenant = tenant_param(&tenant)?;
     let q = query(q)?;
-    let page = PageParams { after: q.after, limit: q.limit }.page();
-    let filter = AlertFilter { rule_id: q.rule_id, min_severity: q.min_severity, entity: q.entity, since: q.since, page: page.clone() };
+    let page = PageParams {
+        after: q.after,
+        limit: q.limit,
+    }
+    .page();
+    let filter = AlertFilter {
+        rule_id: q.rule_id,
+        min_severity: q.min_severity,
+        entity: q.entity,
+        since: q.since,
+        page: page.clone(),
+    };
     let items = s.backends.store.list_alerts(&tenant, &filter).await?;
     Ok(Json(AlertList::new(items, &page)))
 }
@@ -508,7 +625,10 @@ async fn list_alerts(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/events/{id}",
     params(("tenant" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Event), (status = 404, body = ErrorBody)))]
-async fn get_event(State(s): Shared, Path((tenant, id)): Path<(String, String)>) -> Result<Json<Event>, ApiError> {
+async fn get_event(
+    State(s): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Event>, ApiError> {
     let tenant = tenant_param(&tenant)?;
     s.backends
         .store
@@ -527,7 +647,12 @@ pub struct CountResponse {
 /// How many events of this tenant the workers have processed.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/events/count", params(("tenant" = String, Path)),
     responses((status = 200, body = CountResponse)))]
-async fn count_events(State(s): Shared, Path(tenant): Path<String>) -> Result<Json<CountResponse>, ApiError> {
+async fn count_events(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+) -> Result<Json<CountResponse>, ApiError> {
     let tenant = tenant_param(&tenant)?;
-    Ok(Json(CountResponse { count: s.backends.store.count_events(&tenant).await? }))
+    Ok(Json(CountResponse {
+        count: s.backends.store.count_events(&tenant).await?,
+    }))
 }

@@ -39,7 +39,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), details: Vec::new() }
+        ApiError {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
     }
 }
 
@@ -51,7 +55,11 @@ impl IntoResponse for ApiError {
             tracing::warn!(code = %self.code, message = %self.message, "request failed");
         }
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code, message: self.message, details: self.details },
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
         };
         (status, axum::Json(body)).into_response()
     }

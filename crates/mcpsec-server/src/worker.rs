@@ -32,6 +32,9 @@ pub struct WorkerConfig {
     pub poll_timeout: Duration,
     /// How often consumer lag is published as a metric.
     pub lag_interval: Duration,
+    /// Group members (consumers) this process runs; they split the
+    /// partitions, so recording batches overlaps.
+    pub consumers: usize,
 }
 
 impl Default for WorkerConfig {
@@ -41,6 +44,7 @@ impl Default for WorkerConfig {
             batch_size: 1000,
             poll_timeout: Duration::from_millis(500),
             lag_interval: Duration::from_secs(5),
+            consumers: 2,
         }
     }
 }
@@ -62,24 +66,62 @@ impl EventWorker {
         EventWorker { backends, config }
     }
 
-    /// Runs until `shutdown` resolves; the batch in hand is finished first.
+    /// Runs until `shutdown` resolves; each member finishes the batch in hand
+    /// first.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), WorkerError> {
         let mut topics = EventType::all_topics();
         self.backends.bus.ensure_topics(&topics).await?;
         topics.sort();
-        let mut consumer = self.backends.bus.subscribe(&self.config.group, &topics).await?;
-        tracing::info!(group = %self.config.group, topics = topics.len(), "worker started");
-        tokio::pin!(shutdown);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let this = std::sync::Arc::new(self);
+        let mut members = tokio::task::JoinSet::new();
+        for member in 0..this.config.consumers.max(1) {
+            let consumer = this
+                .backends
+                .bus
+                .subscribe(&this.config.group, &topics)
+                .await?;
+            let this = this.clone();
+            let mut stop = stop_rx.clone();
+            members.spawn(async move {
+                this.consume(member, consumer, async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+            });
+        }
+        tracing::info!(group = %this.config.group, topics = topics.len(), members = this.config.consumers, "worker started");
+        tokio::select! {
+            _ = shutdown => {}
+            // A member only returns early on a bug; stop the others too.
+            Some(r) = members.join_next() => {
+                tracing::error!(result = ?r.map(|_| ()), "a worker member stopped unexpectedly");
+            }
+        }
+        let _ = stop_tx.send(true);
+        while members.join_next().await.is_some() {}
+        tracing::info!("worker stopped");
+        Ok(())
+    }
+
+    /// One group member's loop.
+    async fn consume(
+        &self,
+        member: usize,
+        mut consumer: Box<dyn BusConsumer>,
+        stop: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(stop);
         let mut last_lag = Instant::now();
         loop {
             let polled = tokio::select! {
-                _ = &mut shutdown => break,
+                _ = &mut stop => break,
                 r = consumer.poll(self.config.batch_size, self.config.poll_timeout) => r,
             };
             let deliveries = match polled {
                 Ok(d) => d,
                 Err(e) => {
-                    tracing::warn!(error = %e, "poll failed; retrying");
+                    tracing::warn!(member, error = %e, "poll failed; retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
@@ -90,19 +132,20 @@ impl EventWorker {
             if last_lag.elapsed() >= self.config.lag_interval {
                 last_lag = Instant::now();
                 if let Ok(Some(lag)) = consumer.lag().await {
-                    metrics::gauge!("mcpsec_worker_consumer_lag", "group" => self.config.group.clone()).set(lag as f64);
+                    metrics::gauge!("mcpsec_worker_consumer_lag", "group" => self.config.group.clone(), "member" => member.to_string())
+                        .set(lag as f64);
                 }
             }
         }
-        tracing::info!("worker stopped");
-        Ok(())
     }
 
     /// Records a batch, retrying while the store is unavailable, then commits.
     async fn handle_batch(&self, consumer: &mut dyn BusConsumer, deliveries: &[Delivery]) {
         let span = tracing::info_span!("handle_batch", messages = deliveries.len());
         crate::trace::continue_from_bus(&span, &deliveries[0].headers);
-        self.record_and_commit(consumer, deliveries).instrument(span).await
+        self.record_and_commit(consumer, deliveries)
+            .instrument(span)
+            .await
     }
 
     async fn record_and_commit(&self, consumer: &mut dyn BusConsumer, deliveries: &[Delivery]) {
@@ -131,10 +174,13 @@ impl EventWorker {
                         *per_type.entry(e.event_type.as_str()).or_default() += 1;
                     }
                     for (t, n) in per_type {
-                        metrics::counter!("mcpsec_worker_events_processed_total", "type" => t).increment(n);
+                        metrics::counter!("mcpsec_worker_events_processed_total", "type" => t)
+                            .increment(n);
                     }
-                    metrics::counter!("mcpsec_worker_events_duplicate_total").increment(events.len() as u64 - new);
-                    metrics::counter!("mcpsec_worker_deadletter_total").increment(dead.len() as u64);
+                    metrics::counter!("mcpsec_worker_events_duplicate_total")
+                        .increment(events.len() as u64 - new);
+                    metrics::counter!("mcpsec_worker_deadletter_total")
+                        .increment(dead.len() as u64);
                     break;
                 }
                 Err(Failure::Rejected(e)) if rejected_attempts + 1 >= MAX_REJECTED_ATTEMPTS => {
@@ -181,10 +227,14 @@ impl EventWorker {
         if events.is_empty() {
             return Ok(0);
         }
-        self.backends.store.record_events(events).await.map_err(|e| match e {
-            StoreError::Unavailable(m) => Failure::Unavailable(m),
-            other => Failure::Rejected(other.to_string()),
-        })
+        self.backends
+            .store
+            .record_events(events)
+            .await
+            .map_err(|e| match e {
+                StoreError::Unavailable(m) => Failure::Unavailable(m),
+                other => Failure::Rejected(other.to_string()),
+            })
     }
 }
 
@@ -202,6 +252,14 @@ enum Failure {
 fn deadletter(d: &Delivery, error: &str) -> BusMessage {
     let mut headers = d.headers.clone();
     headers.insert("mcpsec-error".into(), error.to_string());
-    headers.insert("mcpsec-origin".into(), format!("{}/{}/{}", d.topic, d.partition, d.offset));
-    BusMessage { topic: DEADLETTER_TOPIC.into(), key: d.key.clone(), headers, payload: d.payload.clone() }
+    headers.insert(
+        "mcpsec-origin".into(),
+        format!("{}/{}/{}", d.topic, d.partition, d.offset),
+    );
+    BusMessage {
+        topic: DEADLETTER_TOPIC.into(),
+        key: d.key.clone(),
+        headers,
+        payload: d.payload.clone(),
+    }
 }

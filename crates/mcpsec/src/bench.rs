@@ -22,6 +22,12 @@ pub enum BenchCommand {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
+        /// Worker batch size (messages per poll).
+        #[arg(long, default_value_t = 1000)]
+        worker_batch: usize,
+        /// Consumer-group members in the worker.
+        #[arg(long, default_value_t = 2)]
+        consumers: usize,
     },
     /// GET /healthz at a fixed request rate and report latency percentiles.
     Healthz {
@@ -34,16 +40,25 @@ pub enum BenchCommand {
 
 /// Starts an all-role server with embedded backends in `dir` on its own
 /// runtime thread; returns its address.
-fn start_server(dir: &std::path::Path) -> anyhow::Result<std::net::SocketAddr> {
-    let overrides = Overrides { data_dir: Some(dir.to_path_buf()), log_format: None };
+fn start_server(
+    dir: &std::path::Path,
+    worker: WorkerConfig,
+) -> anyhow::Result<std::net::SocketAddr> {
+    let overrides = Overrides {
+        data_dir: Some(dir.to_path_buf()),
+        log_format: None,
+    };
     let cfg = Config::load(Some(&empty_config(dir)?), &overrides)?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async move {
             let started = async {
                 let b = crate::backends::build(&cfg).await?;
-                let worker = EventWorker::new(b.clone(), WorkerConfig::default());
+                let worker = EventWorker::new(b.clone(), worker);
                 tokio::spawn(worker.run(std::future::pending()));
                 let app = mcpsec_server::router(b, ApiLimits::default());
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -72,18 +87,47 @@ fn empty_config(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let addr = start_server(dir.path())?;
+    let worker = match &cmd {
+        BenchCommand::Ingest {
+            worker_batch,
+            consumers,
+            ..
+        } => WorkerConfig {
+            batch_size: *worker_batch,
+            consumers: *consumers,
+            ..WorkerConfig::default()
+        },
+        BenchCommand::Healthz { .. } => WorkerConfig::default(),
+    };
+    let addr = start_server(dir.path(), worker)?;
     let base = format!("http://{addr}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
     match cmd {
-        BenchCommand::Ingest { events, batch, concurrency } => ingest(&client, &base, events, batch, concurrency).await,
+        BenchCommand::Ingest {
+            events,
+            batch,
+            concurrency,
+            ..
+        } => ingest(&client, &base, events, batch, concurrency).await,
         BenchCommand::Healthz { rate, seconds } => healthz(&client, &base, rate, seconds).await,
     }
 }
 
-async fn ingest(client: &reqwest::Client, base: &str, events: usize, batch: usize, concurrency: usize) -> anyhow::Result<()> {
+async fn ingest(
+    client: &reqwest::Client,
+    base: &str,
+    events: usize,
+    batch: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
     let tenant = "bench";
-    let r = client.post(format!("{base}/api/v1/tenants")).json(&serde_json::json!({"id": tenant})).send().await?;
+    let r = client
+        .post(format!("{base}/api/v1/tenants"))
+        .json(&serde_json::json!({"id": tenant}))
+        .send()
+        .await?;
     if !r.status().is_success() {
         bail!("creating tenant: {}", r.text().await?);
     }
@@ -114,8 +158,15 @@ async fn ingest(client: &reqwest::Client, base: &str, events: usize, batch: usiz
         let url = format!("{base}/api/v1/events");
         tasks.push(tokio::spawn(async move {
             loop {
-                let Some(body) = bodies.lock().await.pop() else { return anyhow::Ok(()) };
-                let r = client.post(&url).header("content-type", "application/json").body(body).send().await?;
+                let Some(body) = bodies.lock().await.pop() else {
+                    return anyhow::Ok(());
+                };
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
                 if r.status().as_u16() != 202 {
                     bail!("ingest answered {}: {}", r.status(), r.text().await?);
                 }
@@ -128,23 +179,44 @@ async fn ingest(client: &reqwest::Client, base: &str, events: usize, batch: usiz
     let published = start.elapsed();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let v: serde_json::Value = client.get(format!("{base}/api/v1/tenants/{tenant}/events/count")).send().await?.json().await?;
+        let v: serde_json::Value = client
+            .get(format!("{base}/api/v1/tenants/{tenant}/events/count"))
+            .send()
+            .await?
+            .json()
+            .await?;
         if v["count"].as_u64() == Some(events as u64) {
             break;
         }
         if Instant::now() > deadline {
-            bail!("worker stored {} of {events} events in 10 minutes", v["count"]);
+            bail!(
+                "worker stored {} of {events} events in 10 minutes",
+                v["count"]
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let stored = start.elapsed();
     println!("ingest: {events} events in batches of {batch}, {concurrency} clients");
-    println!("  published durably: {:>8.2} s  {:>10.0} events/s", published.as_secs_f64(), events as f64 / published.as_secs_f64());
-    println!("  stored end to end: {:>8.2} s  {:>10.0} events/s", stored.as_secs_f64(), events as f64 / stored.as_secs_f64());
+    println!(
+        "  published durably: {:>8.2} s  {:>10.0} events/s",
+        published.as_secs_f64(),
+        events as f64 / published.as_secs_f64()
+    );
+    println!(
+        "  stored end to end: {:>8.2} s  {:>10.0} events/s",
+        stored.as_secs_f64(),
+        events as f64 / stored.as_secs_f64()
+    );
     Ok(())
 }
 
-async fn healthz(client: &reqwest::Client, base: &str, rate: u64, seconds: u64) -> anyhow::Result<()> {
+async fn healthz(
+    client: &reqwest::Client,
+    base: &str,
+    rate: u64,
+    seconds: u64,
+) -> anyhow::Result<()> {
     let url = format!("{base}/healthz");
     // Warm the connection pool.
     for _ in 0..100 {
@@ -180,7 +252,10 @@ async fn healthz(client: &reqwest::Client, base: &str, rate: u64, seconds: u64) 
     let wall = start.elapsed();
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
-    println!("healthz: {total} requests at {rate}/s over {:.1} s, {failures} failures", wall.as_secs_f64());
+    println!(
+        "healthz: {total} requests at {rate}/s over {:.1} s, {failures} failures",
+        wall.as_secs_f64()
+    );
     println!(
         "  p50 {:?}  p95 {:?}  p99 {:?}  max {:?}",
         pct(0.50),

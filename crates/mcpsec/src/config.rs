@@ -122,6 +122,9 @@ pub struct WorkerSettings {
     pub group: String,
     #[serde(default = "default_batch")]
     pub batch_size: usize,
+    /// Consumer-group members per worker process.
+    #[serde(default = "default_consumers")]
+    pub consumers: usize,
 }
 
 fn default_group() -> String {
@@ -130,10 +133,17 @@ fn default_group() -> String {
 fn default_batch() -> usize {
     1000
 }
+fn default_consumers() -> usize {
+    2
+}
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        WorkerSettings { group: default_group(), batch_size: default_batch() }
+        WorkerSettings {
+            group: default_group(),
+            batch_size: default_batch(),
+            consumers: default_consumers(),
+        }
     }
 }
 
@@ -193,11 +203,10 @@ impl Config {
             None => fig = fig.merge(Toml::file_exact("mcpsec.toml").nested_if_exists()),
         }
         fig = fig
-            .merge(
-                Env::prefixed(ENV_PREFIX)
-                    .split("__")
-                    .filter(|k| !ENV_IGNORED.iter().any(|p| k.as_str().starts_with(p))),
-            )
+            .merge(Env::prefixed(ENV_PREFIX).split("__").filter(|k| {
+                let k = k.as_str().to_ascii_lowercase();
+                !ENV_IGNORED.iter().any(|p| k.starts_with(p))
+            }))
             .merge(Serialized::defaults(overrides));
         let mut cfg: Config = fig.extract().map_err(|e| {
             let msgs: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
@@ -237,6 +246,9 @@ impl Config {
         if self.worker.batch_size == 0 {
             bail!("worker.batch_size must be at least 1");
         }
+        if !(1..=64).contains(&self.worker.consumers) {
+            bail!("worker.consumers must be between 1 and 64");
+        }
         if self.worker.group.is_empty() {
             bail!("worker.group must not be empty");
         }
@@ -259,7 +271,11 @@ impl NestedIfExists for figment::providers::Data<Toml> {
     /// `Toml::file_exact` fails on a missing file; the default config file is
     /// optional, so point it at nothing when absent.
     fn nested_if_exists(self) -> Self {
-        if Path::new("mcpsec.toml").exists() { self } else { Toml::string("") }
+        if Path::new("mcpsec.toml").exists() {
+            self
+        } else {
+            Toml::string("")
+        }
     }
 }
 
@@ -296,7 +312,10 @@ mod tests {
     fn env_overrides_file_and_nests_with_double_underscore() {
         let cfg = load_with(
             "data_dir = \"/srv/x\"\n[server]\nlisten = \"0.0.0.0:9000\"\n",
-            &[("MCPSEC_SERVER__LISTEN", "127.0.0.1:9999"), ("MCPSEC_TEST_IGNORED", "1")],
+            &[
+                ("MCPSEC_SERVER__LISTEN", "127.0.0.1:9999"),
+                ("MCPSEC_TEST_IGNORED", "1"),
+            ],
         )
         .unwrap();
         assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:9999");

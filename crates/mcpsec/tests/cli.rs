@@ -15,7 +15,11 @@ fn config_check_prints_effective_config_with_secrets_redacted() {
         .env("MCPSEC_SERVER__LISTEN", "0.0.0.0:9090")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("0.0.0.0:9090"), "{text}");
     assert!(text.contains("backend = \"postgres\""), "{text}");
@@ -25,8 +29,16 @@ fn config_check_prints_effective_config_with_secrets_redacted() {
 #[test]
 fn invalid_config_exits_nonzero_with_the_cause() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("mcpsec.toml"), "[server]\nlisten = \"127.0.0.1:1\"\nport = 3\n").unwrap();
-    let out = Command::new(common::BIN).args(["config", "check"]).current_dir(dir.path()).output().unwrap();
+    std::fs::write(
+        dir.path().join("mcpsec.toml"),
+        "[server]\nlisten = \"127.0.0.1:1\"\nport = 3\n",
+    )
+    .unwrap();
+    let out = Command::new(common::BIN)
+        .args(["config", "check"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("port"), "{err}");
@@ -59,7 +71,11 @@ fn unreachable_backend_fails_serve_with_the_cause() {
 #[test]
 fn schema_export_writes_the_checked_in_schemas() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(common::BIN).args(["schema", "export"]).arg(dir.path()).output().unwrap();
+    let out = Command::new(common::BIN)
+        .args(["schema", "export"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let repo_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/events");
     let mut n = 0;

@@ -10,17 +10,34 @@ use common::*;
 use mcpsec_testkit::service_env;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn broker_outage_fails_readiness_and_publishing_with_503() {
-    let Some(tansu) = service_env("MCPSEC_TEST_TANSU_BIN", "broker_outage") else { return };
+    let Some(tansu) = service_env("MCPSEC_TEST_TANSU_BIN", "broker_outage") else {
+        return;
+    };
     let port = free_port();
     let listener = format!("tcp://127.0.0.1:{port}");
     let mut broker = Command::new(&tansu)
-        .args(["broker", "--cluster-id", "mcpsec-outage", "--listener-url", &listener])
-        .args(["--advertised-listener-url", &listener, "--storage-engine", "memory://tansu/"])
+        .args([
+            "broker",
+            "--cluster-id",
+            "mcpsec-outage",
+            "--listener-url",
+            &listener,
+        ])
+        .args([
+            "--advertised-listener-url",
+            &listener,
+            "--storage-engine",
+            "memory://tansu/",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -43,7 +60,12 @@ async fn broker_outage_fails_readiness_and_publishing_with_503() {
     let s = Server::start(&dir.path().join("data"), &[], &[]);
     let c = client();
     create_tenant(&c, &s.base, "acme").await;
-    let r = c.post(s.url("/api/v1/events")).json(&vec![log_event("acme", "before", "h")]).send().await.unwrap();
+    let r = c
+        .post(s.url("/api/v1/events"))
+        .json(&vec![log_event("acme", "before", "h")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     assert_eq!(c.get(s.url("/readyz")).send().await.unwrap().status(), 200);
 
@@ -56,7 +78,12 @@ async fn broker_outage_fails_readiness_and_publishing_with_503() {
     assert_ne!(v["checks"]["bus:kafka"], "ok", "{v}");
     assert_eq!(v["checks"]["store:sqlite"], "ok", "{v}");
 
-    let r = c.post(s.url("/api/v1/events")).json(&vec![log_event("acme", "during", "h")]).send().await.unwrap();
+    let r = c
+        .post(s.url("/api/v1/events"))
+        .json(&vec![log_event("acme", "during", "h")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 503);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "bus_unavailable");

@@ -10,7 +10,9 @@ use common::*;
 use mcpsec_testkit::service_env;
 
 async fn processed_by(c: &reqwest::Client, base: &str) -> f64 {
-    let Ok(r) = c.get(format!("{base}/metrics")).send().await else { return 0.0 };
+    let Ok(r) = c.get(format!("{base}/metrics")).send().await else {
+        return 0.0;
+    };
     let text = r.text().await.unwrap_or_default();
     text.lines()
         .filter(|l| l.starts_with("mcpsec_worker_events_processed_total"))
@@ -21,8 +23,12 @@ async fn processed_by(c: &reqwest::Client, base: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn api_and_two_workers_store_10k_events_exactly_once_despite_a_killed_worker() {
     const TEST: &str = "scale_out";
-    let Some(pg) = service_env("MCPSEC_TEST_POSTGRES_URL", TEST) else { return };
-    let Some(kafka) = service_env("MCPSEC_TEST_KAFKA_BROKERS", TEST) else { return };
+    let Some(pg) = service_env("MCPSEC_TEST_POSTGRES_URL", TEST) else {
+        return;
+    };
+    let Some(kafka) = service_env("MCPSEC_TEST_KAFKA_BROKERS", TEST) else {
+        return;
+    };
     let group = format!("scale-out-{}", uuid::Uuid::new_v4().simple());
     let env = vec![
         ("MCPSEC_STORE__BACKEND", "postgres".to_string()),
@@ -52,8 +58,9 @@ async fn api_and_two_workers_store_10k_events_exactly_once_despite_a_killed_work
         let url = api.url("/api/v1/events");
         let tenant = tenant.clone();
         async move {
-            let batch: Vec<_> =
-                (0..1000).map(|i| log_event(&tenant, &format!("so-{b}-{i}"), &format!("host-{}", i % 97))).collect();
+            let batch: Vec<_> = (0..1000)
+                .map(|i| log_event(&tenant, &format!("so-{b}-{i}"), &format!("host-{}", i % 97)))
+                .collect();
             let r = c.post(url).json(&batch).send().await.unwrap();
             assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
         }
@@ -70,11 +77,22 @@ async fn api_and_two_workers_store_10k_events_exactly_once_despite_a_killed_work
     for b in 5..10 {
         post_batch(b).await;
     }
-    eventually(180, "10,000 events stored", || async { count(&c, &api.base, &tenant).await >= 10_000 }).await;
+    eventually(180, "10,000 events stored", || async {
+        count(&c, &api.base, &tenant).await >= 10_000
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(count(&c, &api.base, &tenant).await, 10_000, "each event exactly once");
+    assert_eq!(
+        count(&c, &api.base, &tenant).await,
+        10_000,
+        "each event exactly once"
+    );
     for id in ["so-0-0", "so-4-999", "so-9-500"] {
-        let r = c.get(api.url(&format!("/api/v1/tenants/{tenant}/events/{id}"))).send().await.unwrap();
+        let r = c
+            .get(api.url(&format!("/api/v1/tenants/{tenant}/events/{id}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{id}");
     }
     drop(w2);

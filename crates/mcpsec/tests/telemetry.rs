@@ -10,7 +10,10 @@ use axum::routing::post;
 use common::*;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack.windows(needle.len()).filter(|w| *w == needle).count()
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -53,19 +56,29 @@ async fn trace_context_crosses_the_bus_and_spans_reach_the_collector() {
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
-    eventually(30, "event stored", || async { count(&c, &s.base, "acme").await == 1 }).await;
-
-    let id_bytes: Vec<u8> = (0..16).map(|i| u8::from_str_radix(&trace_id[2 * i..2 * i + 2], 16).unwrap()).collect();
-    // The API's ingest span and the worker's batch span both belong to the caller's trace.
-    eventually(30, "ingest and worker spans exported with the caller's trace id", || {
-        let bodies = bodies.clone();
-        let id_bytes = id_bytes.clone();
-        async move {
-            let all = bodies.lock().unwrap();
-            let spans: usize = all.iter().map(|b| contains(b, &id_bytes)).sum();
-            let names = all.iter().any(|b| contains(b, b"ingest_events") > 0) && all.iter().any(|b| contains(b, b"handle_batch") > 0);
-            spans >= 2 && names
-        }
+    eventually(30, "event stored", || async {
+        count(&c, &s.base, "acme").await == 1
     })
+    .await;
+
+    let id_bytes: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&trace_id[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    // The API's ingest span and the worker's batch span both belong to the caller's trace.
+    eventually(
+        30,
+        "ingest and worker spans exported with the caller's trace id",
+        || {
+            let bodies = bodies.clone();
+            let id_bytes = id_bytes.clone();
+            async move {
+                let all = bodies.lock().unwrap();
+                let spans: usize = all.iter().map(|b| contains(b, &id_bytes)).sum();
+                let names = all.iter().any(|b| contains(b, b"ingest_events") > 0)
+                    && all.iter().any(|b| contains(b, b"handle_batch") > 0);
+                spans >= 2 && names
+            }
+        },
+    )
     .await;
 }
