@@ -110,7 +110,9 @@ pub trait BusConsumer: Send {
 pub fn highest_offsets(deliveries: &[Delivery]) -> BTreeMap<(String, u32), u64> {
     let mut out: BTreeMap<(String, u32), u64> = BTreeMap::new();
     for d in deliveries {
-        let e = out.entry((d.topic.clone(), d.partition)).or_insert(d.offset);
+        let e = out
+            .entry((d.topic.clone(), d.partition))
+            .or_insert(d.offset);
         if d.offset > *e {
             *e = d.offset;
         }

@@ -115,7 +115,9 @@ impl FindingStatus {
 }
 
 /// A customer of the platform. All other records hang off a tenant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
@@ -124,7 +126,9 @@ pub struct Tenant {
 
 /// Something a tenant owns and wants secured: a repository, an image, a host,
 /// a cluster, an MCP server… Projects are assets of kind `application`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Asset {
     pub tenant: TenantId,
     pub id: String,
@@ -139,7 +143,9 @@ pub struct Asset {
 }
 
 /// A software component found in an asset (a package, a library, an OS package).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Component {
     pub tenant: TenantId,
     pub id: String,
@@ -155,7 +161,9 @@ pub struct Component {
 }
 
 /// A public vulnerability advisory (shared reference data, not tenant-owned).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Vulnerability {
     pub id: String,
     #[serde(default)]
@@ -169,7 +177,9 @@ pub struct Vulnerability {
 
 /// A problem found in a tenant's asset: a vulnerable component, a
 /// misconfiguration, a risky MCP tool. Findings have a lifecycle.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Finding {
     pub tenant: TenantId,
     pub id: String,
@@ -188,7 +198,9 @@ pub struct Finding {
 }
 
 /// A detection that fired: a Sigma rule match, an IOC hit, a correlation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
 pub struct Alert {
     pub tenant: TenantId,
     pub id: String,
@@ -228,7 +240,10 @@ mod tests {
         assert!(!Fixed.can_transition_to(AcceptedRisk));
         assert!(!FalsePositive.can_transition_to(Fixed));
         for s in FindingStatus::ALL {
-            assert!(!s.can_transition_to(*s), "{s} -> {s} must not be a transition");
+            assert!(
+                !s.can_transition_to(*s),
+                "{s} -> {s} must not be a transition"
+            );
         }
         assert!(Triaged.is_active());
         assert!(!Fixed.is_active());

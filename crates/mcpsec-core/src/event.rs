@@ -25,7 +25,19 @@ use crate::domain::{FindingStatus, Severity};
 use crate::{ErrorCode, TenantId};
 
 /// Every event type the platform knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum EventType {
     #[serde(rename = "sbom.ingested")]
     SbomIngested,
@@ -234,7 +246,12 @@ impl RawEvent {
 
 impl Event {
     /// Builds an event from a typed payload (for producers inside the platform).
-    pub fn new<T: EventPayload>(tenant: TenantId, source: &str, subject: Option<String>, data: &T) -> Event {
+    pub fn new<T: EventPayload>(
+        tenant: TenantId,
+        source: &str,
+        subject: Option<String>,
+        data: &T,
+    ) -> Event {
         Event {
             id: uuid::Uuid::now_v7().to_string(),
             event_type: T::TYPE,
@@ -406,17 +423,29 @@ struct EnvelopeSchema<T> {
 
 fn schema_for<T: EventPayload>() -> (String, serde_json::Value) {
     let t = T::TYPE;
-    let mut schema = serde_json::to_value(schemars::schema_for!(EnvelopeSchema<T>))
-        .expect("schemas serialize");
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(EnvelopeSchema<T>)).expect("schemas serialize");
     let obj = schema.as_object_mut().expect("schema is an object");
     obj.insert(
         "$id".into(),
-        format!("https://mcpsec.dev/schemas/events/{}.v{}.json", t.as_str(), t.current_version()).into(),
+        format!(
+            "https://mcpsec.dev/schemas/events/{}.v{}.json",
+            t.as_str(),
+            t.current_version()
+        )
+        .into(),
     );
-    obj.insert("title".into(), format!("{} v{}", t.as_str(), t.current_version()).into());
+    obj.insert(
+        "title".into(),
+        format!("{} v{}", t.as_str(), t.current_version()).into(),
+    );
     obj.insert(
         "description".into(),
-        format!("An mcpsec event envelope carrying a `{}` payload in `data`.", t.as_str()).into(),
+        format!(
+            "An mcpsec event envelope carrying a `{}` payload in `data`.",
+            t.as_str()
+        )
+        .into(),
     );
     let props = obj
         .get_mut("properties")
@@ -427,7 +456,10 @@ fn schema_for<T: EventPayload>() -> (String, serde_json::Value) {
         "schema_version".into(),
         serde_json::json!({ "const": t.current_version() }),
     );
-    (format!("{}.v{}.schema.json", t.as_str(), t.current_version()), schema)
+    (
+        format!("{}.v{}.schema.json", t.as_str(), t.current_version()),
+        schema,
+    )
 }
 
 /// The JSON Schema of every event type, as `(file name, schema)`.
@@ -502,7 +534,13 @@ mod tests {
     fn unsupported_version_and_bad_tenant() {
         let mut v = log_event();
         v["schema_version"] = json!(99);
-        assert!(raw(v).validate(Utc::now()).unwrap_err().to_string().contains("99"));
+        assert!(
+            raw(v)
+                .validate(Utc::now())
+                .unwrap_err()
+                .to_string()
+                .contains("99")
+        );
         let mut v = log_event();
         v["tenant"] = json!("Not Valid");
         assert!(raw(v).validate(Utc::now()).is_err());
@@ -533,7 +571,10 @@ mod tests {
                 std::fs::write(&path, text).unwrap();
             }
             let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-                panic!("{}: {e}; regenerate with `cargo run -p mcpsec -- schema export docs/events`", path.display())
+                panic!(
+                    "{}: {e}; regenerate with `cargo run -p mcpsec -- schema export docs/events`",
+                    path.display()
+                )
             });
             let on_disk: serde_json::Value = serde_json::from_str(&on_disk).unwrap();
             assert_eq!(

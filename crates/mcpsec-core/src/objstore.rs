@@ -79,7 +79,11 @@ pub trait ArtifactStore: Send + Sync + 'static {
     async fn get(&self, tenant: &TenantId, key: &ObjectKey) -> ObjectStoreResult<Option<Bytes>>;
     /// Objects whose key starts with `prefix` (a whole-segment prefix, or all
     /// objects when `None`), sorted by key.
-    async fn list(&self, tenant: &TenantId, prefix: Option<&ObjectKey>) -> ObjectStoreResult<Vec<ObjectInfo>>;
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        prefix: Option<&ObjectKey>,
+    ) -> ObjectStoreResult<Vec<ObjectInfo>>;
     /// Deleting a missing object is not an error.
     async fn delete(&self, tenant: &TenantId, key: &ObjectKey) -> ObjectStoreResult<()>;
     async fn ping(&self) -> ObjectStoreResult<()>;

@@ -8,7 +8,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Alert, Asset, Component, Finding, FindingStatus, Severity, Tenant, Vulnerability};
+use crate::domain::{
+    Alert, Asset, Component, Finding, FindingStatus, Severity, Tenant, Vulnerability,
+};
 use crate::event::Event;
 use crate::{ErrorCode, TenantId};
 
@@ -53,7 +55,10 @@ impl Page {
     pub const MAX_LIMIT: u32 = 1000;
 
     pub fn first(limit: u32) -> Page {
-        Page { after: None, limit: limit.clamp(1, Self::MAX_LIMIT) }
+        Page {
+            after: None,
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+        }
     }
 }
 
@@ -102,8 +107,17 @@ pub trait Store: Send + Sync + 'static {
     async fn list_assets(&self, tenant: &TenantId, page: &Page) -> StoreResult<Vec<Asset>>;
 
     /// Inserts or replaces components; each must belong to `tenant`.
-    async fn upsert_components(&self, tenant: &TenantId, components: &[Component]) -> StoreResult<()>;
-    async fn list_components(&self, tenant: &TenantId, asset_id: &str, page: &Page) -> StoreResult<Vec<Component>>;
+    async fn upsert_components(
+        &self,
+        tenant: &TenantId,
+        components: &[Component],
+    ) -> StoreResult<()>;
+    async fn list_components(
+        &self,
+        tenant: &TenantId,
+        asset_id: &str,
+        page: &Page,
+    ) -> StoreResult<Vec<Component>>;
 
     /// Inserts or replaces shared vulnerability advisories.
     async fn upsert_vulnerabilities(&self, vulns: &[Vulnerability]) -> StoreResult<()>;
@@ -112,7 +126,11 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or replaces a finding (keyed by tenant and id).
     async fn upsert_finding(&self, finding: &Finding) -> StoreResult<()>;
     async fn get_finding(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Finding>>;
-    async fn list_findings(&self, tenant: &TenantId, filter: &FindingFilter) -> StoreResult<Vec<Finding>>;
+    async fn list_findings(
+        &self,
+        tenant: &TenantId,
+        filter: &FindingFilter,
+    ) -> StoreResult<Vec<Finding>>;
     /// Moves a finding to a new status, enforcing the lifecycle rules
     /// (`Conflict` when the transition is not allowed, `NotFound` when the
     /// finding does not exist in this tenant). Returns the updated finding.
@@ -127,7 +145,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores an alert; returns false if an alert with this id already exists.
     async fn insert_alert(&self, alert: &Alert) -> StoreResult<bool>;
-    async fn list_alerts(&self, tenant: &TenantId, filter: &AlertFilter) -> StoreResult<Vec<Alert>>;
+    async fn list_alerts(&self, tenant: &TenantId, filter: &AlertFilter)
+    -> StoreResult<Vec<Alert>>;
 
     /// Records processed events, idempotently by `(tenant, id)`: an event seen
     /// before is ignored. Returns how many were new.

@@ -18,9 +18,15 @@ pub async fn build_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating {}", parent.display()))?;
             }
-            Arc::new(c.build().await.with_context(|| format!("opening SQLite store {}", c.path.display()))?)
+            Arc::new(
+                c.build()
+                    .await
+                    .with_context(|| format!("opening SQLite store {}", c.path.display()))?,
+            )
         }
-        StoreConfig::Postgres(c) => Arc::new(c.build().await.context("connecting to PostgreSQL store")?),
+        StoreConfig::Postgres(c) => {
+            Arc::new(c.build().await.context("connecting to PostgreSQL store")?)
+        }
     })
 }
 
@@ -43,5 +49,9 @@ pub async fn build_objects(cfg: &Config) -> anyhow::Result<Arc<dyn ArtifactStore
 pub async fn build(cfg: &Config) -> anyhow::Result<Backends> {
     let (store, bus, objects) =
         tokio::try_join!(build_store(cfg), build_bus(cfg), build_objects(cfg))?;
-    Ok(Backends { store, bus, objects })
+    Ok(Backends {
+        store,
+        bus,
+        objects,
+    })
 }

@@ -4,6 +4,9 @@
 
 mod backends;
 mod bench;
+mod cmd_detect;
+mod cmd_mcp;
+mod cmd_vuln;
 mod config;
 mod demo;
 mod telemetry;
@@ -21,7 +24,11 @@ use mcpsec_server::{ApiLimits, EventWorker, WorkerConfig};
 use crate::config::{Config, LogFormat, Overrides, Role};
 
 #[derive(Debug, Parser)]
-#[command(name = "mcpsec", version, about = "Security for software supply chains, infrastructure and MCP environments")]
+#[command(
+    name = "mcpsec",
+    version,
+    about = "Security for software supply chains, infrastructure and MCP environments"
+)]
 struct Cli {
     /// Configuration file (default: ./mcpsec.toml when it exists).
     #[arg(long, global = true, env = "MCPSEC_CONFIG")]
@@ -70,6 +77,19 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Sigma rule commands.
+    Rules {
+        #[command(subcommand)]
+        command: cmd_detect::RulesCommand,
+    },
+    /// Hunt for threats in log files (EVTX, JSON, NDJSON) with Sigma rules.
+    Hunt(cmd_detect::HuntArgs),
+    /// MCP security: discover client configs, scan tools, pin them.
+    Mcp(cmd_mcp::McpArgs),
+    /// Scan an SBOM, lockfile or directory for known vulnerabilities (offline, OSV data).
+    Scan(cmd_vuln::ScanArgs),
+    /// Write the SBOM (CycloneDX or SPDX) of the components found in a path.
+    Sbom(cmd_vuln::SbomArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,27 +128,54 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let overrides = Overrides { data_dir: cli.data_dir.clone(), log_format: cli.log_format };
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        log_format: cli.log_format,
+    };
     // Commands that need no configuration.
-    if let Command::Schema { command: SchemaCommand::Export { dir } } = &cli.command {
+    if let Command::Schema {
+        command: SchemaCommand::Export { dir },
+    } = &cli.command
+    {
         return export_schemas(dir);
     }
+    match &cli.command {
+        Command::Rules { command } => return cmd_detect::rules(command),
+        Command::Hunt(args) => return cmd_detect::hunt(args),
+        _ => {}
+    }
+    if let Command::Mcp(args) = &cli.command {
+        return cmd_mcp::run(args);
+    }
+    match &cli.command {
+        Command::Scan(args) => return cmd_vuln::scan(args),
+        Command::Sbom(args) => return cmd_vuln::sbom(args),
+        _ => {}
+    }
     let cfg = Config::load(cli.config.as_deref(), &overrides)?;
-    if let Command::Config { command: ConfigCommand::Check } = &cli.command {
+    if let Command::Config {
+        command: ConfigCommand::Check,
+    } = &cli.command
+    {
         print!("{}", cfg.to_redacted_toml()?);
         eprintln!("configuration is valid");
         return Ok(());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
-        let _telemetry = telemetry::init(cfg.log_format, &cfg.log_level, cfg.otlp_endpoint.as_deref())?;
+        let _telemetry =
+            telemetry::init(cfg.log_format, &cfg.log_level, cfg.otlp_endpoint.as_deref())?;
         match cli.command {
-            Command::Serve { listen, role, demo } => {
-                serve(cfg, listen, role, demo).await
-            }
+            Command::Serve { listen, role, demo } => serve(cfg, listen, role, demo).await,
             Command::Tenant { command } => tenant(cfg, command).await,
             Command::Bench { command } => bench::run(command).await,
-            Command::Config { .. } | Command::Schema { .. } => unreachable!("handled above"),
+            Command::Rules { .. } | Command::Hunt(_) => unreachable!("handled above"),
+            Command::Config { .. } | Command::Schema { .. } | Command::Mcp(_) => {
+                unreachable!("handled above")
+            }
+            Command::Scan(_) | Command::Sbom(_) => unreachable!("handled above"),
         }
     })
 }
@@ -149,7 +196,11 @@ async fn tenant(cfg: Config, command: TenantCommand) -> anyhow::Result<()> {
     match command {
         TenantCommand::Create { id, name } => {
             let id = TenantId::new(id.clone()).with_context(|| format!("tenant id {id:?}"))?;
-            let tenant = Tenant { name: name.unwrap_or_else(|| id.to_string()), id, created_at: chrono::Utc::now() };
+            let tenant = Tenant {
+                name: name.unwrap_or_else(|| id.to_string()),
+                id,
+                created_at: chrono::Utc::now(),
+            };
             store.create_tenant(&tenant).await?;
             println!("created tenant {}", tenant.id);
         }
@@ -188,7 +239,10 @@ async fn serve(
         if demo::seed(&b).await? {
             tracing::info!(tenant = demo::DEMO_TENANT, "demo data seeded");
         } else {
-            tracing::info!(tenant = demo::DEMO_TENANT, "demo tenant exists; left as it is");
+            tracing::info!(
+                tenant = demo::DEMO_TENANT,
+                "demo tenant exists; left as it is"
+            );
         }
     }
 
@@ -209,6 +263,7 @@ async fn serve(
         let wc = WorkerConfig {
             group: cfg.worker.group.clone(),
             batch_size: cfg.worker.batch_size,
+            consumers: cfg.worker.consumers,
             ..WorkerConfig::default()
         };
         let w = EventWorker::new(b.clone(), wc);
@@ -233,7 +288,9 @@ async fn serve(
     tracing::info!(%addr, role = ?role, store = b.store.backend(), bus = b.bus.backend(), objects = b.objects.backend(), "mcpsec serving");
     println!("mcpsec listening on http://{addr} (role {role:?})");
     if demo {
-        println!("demo tenant: curl http://{addr}/api/v1/tenants/demo/findings ; API docs: http://{addr}/api/docs");
+        println!(
+            "demo tenant: curl http://{addr}/api/v1/tenants/demo/findings ; API docs: http://{addr}/api/docs"
+        );
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal(stop_rx))

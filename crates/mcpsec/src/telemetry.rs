@@ -28,7 +28,11 @@ impl Drop for TelemetryGuard {
 
 /// Installs the global subscriber. `otlp_endpoint` is the OTLP/HTTP base URL
 /// (`/v1/traces` is appended).
-pub fn init(format: LogFormat, level: &str, otlp_endpoint: Option<&str>) -> anyhow::Result<TelemetryGuard> {
+pub fn init(
+    format: LogFormat,
+    level: &str,
+    otlp_endpoint: Option<&str>,
+) -> anyhow::Result<TelemetryGuard> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let mut builder = SdkTracerProvider::builder();
     if let Some(endpoint) = otlp_endpoint {
@@ -39,14 +43,18 @@ pub fn init(format: LogFormat, level: &str, otlp_endpoint: Option<&str>) -> anyh
             .build()?;
         builder = builder.with_batch_exporter(exporter);
     }
-    let resource = opentelemetry_sdk::Resource::builder().with_service_name("mcpsec").build();
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name("mcpsec")
+        .build();
     let provider = builder.with_resource(resource).build();
     let tracer = provider.tracer("mcpsec");
     opentelemetry::global::set_tracer_provider(provider.clone());
 
     let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(level))?;
     let fmt = match format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
