@@ -19,7 +19,7 @@ use mcpsec_core::objstore::ArtifactStore;
 use mcpsec_core::store::Store;
 
 pub use api::{ApiLimits, ops_router, router};
-pub use worker::{EventWorker, WorkerConfig};
+pub use worker::{EventHandler, EventWorker, HandlerError, WorkerConfig};
 
 /// The backends a process works with.
 #[derive(Clone)]

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcpsec_core::bus::{BusConsumer, BusMessage, Delivery};
@@ -59,11 +60,52 @@ pub enum WorkerError {
 pub struct EventWorker {
     backends: Backends,
     config: WorkerConfig,
+    handlers: Vec<Arc<dyn EventHandler>>,
+}
+
+/// Why a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// A dependency is down: the whole batch is retried (handlers must be
+    /// idempotent) and not committed until it succeeds.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The handler could not process these events; logged and counted, the
+    /// pipeline moves on.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A capability's consumer of bus events, run by the worker after each batch
+/// is recorded in the store and before its offsets are committed.
+///
+/// Handlers see every delivery, including redeliveries after a crash, so they
+/// must be idempotent (e.g. derive alert ids from rule and event ids).
+/// Capabilities implement this in the binary's wiring, so the server crate
+/// never depends on a capability crate.
+#[async_trait::async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// Short name for logs and metrics.
+    fn name(&self) -> &'static str;
+    /// Whether this handler wants events of this type.
+    fn handles(&self, event_type: EventType) -> bool;
+    /// Processes a batch (only events of the types it handles).
+    async fn handle(&self, backends: &Backends, events: &[Event]) -> Result<(), HandlerError>;
 }
 
 impl EventWorker {
     pub fn new(backends: Backends, config: WorkerConfig) -> EventWorker {
-        EventWorker { backends, config }
+        EventWorker {
+            backends,
+            config,
+            handlers: Vec::new(),
+        }
+    }
+
+    /// Adds a capability's event handler.
+    pub fn with_handler(mut self, handler: Arc<dyn EventHandler>) -> EventWorker {
+        self.handlers.push(handler);
+        self
     }
 
     /// Runs until `shutdown` resolves; each member finishes the batch in hand
@@ -73,7 +115,7 @@ impl EventWorker {
         self.backends.bus.ensure_topics(&topics).await?;
         topics.sort();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let this = std::sync::Arc::new(self);
+        let this = Arc::new(self);
         let mut members = tokio::task::JoinSet::new();
         for member in 0..this.config.consumers.max(1) {
             let consumer = this
@@ -227,14 +269,37 @@ impl EventWorker {
         if events.is_empty() {
             return Ok(0);
         }
-        self.backends
+        let new = self
+            .backends
             .store
             .record_events(events)
             .await
             .map_err(|e| match e {
                 StoreError::Unavailable(m) => Failure::Unavailable(m),
                 other => Failure::Rejected(other.to_string()),
-            })
+            })?;
+        for h in &self.handlers {
+            let mine: Vec<Event> = events
+                .iter()
+                .filter(|e| h.handles(e.event_type))
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            match h.handle(&self.backends, &mine).await {
+                Ok(()) => {}
+                Err(HandlerError::Unavailable(m)) => {
+                    return Err(Failure::Unavailable(format!("handler {}: {m}", h.name())));
+                }
+                Err(HandlerError::Failed(m)) => {
+                    tracing::error!(handler = h.name(), error = %m, events = mine.len(), "handler failed; continuing");
+                    metrics::counter!("mcpsec_worker_handler_errors_total", "handler" => h.name())
+                        .increment(1);
+                }
+            }
+        }
+        Ok(new)
     }
 }
 
