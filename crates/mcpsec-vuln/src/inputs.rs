@@ -1,0 +1,170 @@
+//! Finding scan inputs: a single SBOM or lockfile, or a directory walked for
+//! them. One unreadable or malformed file is reported and skipped.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::lockfile;
+use crate::sbom::{self, Component};
+
+/// Files larger than this are not read.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// One input file that was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputFile {
+    pub path: String,
+    /// `CycloneDxJson`, `NpmLock`…
+    pub format: String,
+    pub components: usize,
+}
+
+/// A file that could not be used.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputError {
+    pub path: String,
+    pub error: String,
+}
+
+/// Everything found under a path.
+#[derive(Debug, Default, Serialize)]
+pub struct Collected {
+    pub components: Vec<Component>,
+    pub files: Vec<InputFile>,
+    pub errors: Vec<InputError>,
+}
+
+/// Fatal input errors (the path itself is unusable).
+#[derive(Debug, thiserror::Error)]
+pub enum InputsError {
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error(
+        "{0}: unknown format: not a supported SBOM (CycloneDX JSON/XML, SPDX 2 JSON/tag-value, SPDX 3 JSON-LD) or lockfile"
+    )]
+    Unknown(String),
+    #[error("{0}: {1}")]
+    Malformed(String, String),
+}
+
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+];
+
+fn sbom_candidate(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".json")
+        || n.ends_with(".xml")
+        || n.ends_with(".spdx")
+        || n.ends_with(".cdx")
+        || n.ends_with(".jsonld")
+}
+
+/// Reads one file; `Ok(None)` when it is neither an SBOM nor a lockfile.
+fn read_one(path: &Path) -> Result<Option<(String, Vec<Component>)>, String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} bytes exceed the {MAX_FILE_BYTES}-byte limit",
+            meta.len()
+        ));
+    }
+    if let Some(kind) = lockfile::kind_of(&name) {
+        let b = std::fs::read(path).map_err(|e| e.to_string())?;
+        return lockfile::parse(kind, &b)
+            .map(|c| Some((format!("{kind:?}"), c)))
+            .map_err(|e| e.to_string());
+    }
+    let b = std::fs::read(path).map_err(|e| e.to_string())?;
+    match sbom::parse(&b) {
+        Ok((f, c)) => Ok(Some((format!("{f:?}"), c))),
+        Err(sbom::SbomError::Unknown) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Collects components from a file or a directory tree.
+pub fn collect(path: &Path) -> Result<Collected, InputsError> {
+    let p = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| InputsError::Io(p.clone(), e))?;
+    let mut out = Collected::default();
+    if meta.is_file() {
+        match read_one(path) {
+            Ok(Some((format, comps))) => {
+                out.files.push(InputFile {
+                    path: p,
+                    format,
+                    components: comps.len(),
+                });
+                out.components = comps;
+            }
+            Ok(None) => return Err(InputsError::Unknown(p)),
+            Err(e) => return Err(InputsError::Malformed(p, e)),
+        }
+        return Ok(out);
+    }
+    let mut files = Vec::new();
+    walk(path, &mut files, &mut out.errors);
+    files.sort();
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if lockfile::kind_of(&name).is_none() && !sbom_candidate(&name) {
+            continue;
+        }
+        match read_one(&f) {
+            Ok(Some((format, comps))) => {
+                out.files.push(InputFile {
+                    path: f.display().to_string(),
+                    format,
+                    components: comps.len(),
+                });
+                out.components.extend(comps);
+            }
+            Ok(None) => {}
+            Err(e) => out.errors.push(InputError {
+                path: f.display().to_string(),
+                error: e,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(InputError {
+                path: dir.display().to_string(),
+                error: e.to_string(),
+            });
+            return;
+        }
+    };
+    for e in rd.flatten() {
+        let Ok(ft) = e.file_type() else { continue };
+        let p = e.path();
+        // Symlinks are not followed (no loops, no escaping the tree).
+        if ft.is_dir() {
+            if !SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()) {
+                walk(&p, files, errors);
+            }
+        } else if ft.is_file() {
+            files.push(p);
+        }
+    }
+}

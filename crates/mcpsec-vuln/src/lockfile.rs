@@ -1,0 +1,408 @@
+//! Lockfile extractors: package-lock.json (v1–v3), yarn.lock (v1 and
+//! berry), pnpm-lock.yaml, Cargo.lock, poetry.lock, requirements.txt pins,
+//! go.mod, Gemfile.lock, composer.lock.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::sbom::Component;
+
+/// A lockfile kind, recognised by file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockfileKind {
+    NpmLock,
+    YarnLock,
+    PnpmLock,
+    CargoLock,
+    PoetryLock,
+    Requirements,
+    GoMod,
+    GemfileLock,
+    ComposerLock,
+}
+
+/// Why a lockfile could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {kind:?}: {reason}")]
+pub struct LockfileError {
+    pub kind: LockfileKind,
+    pub reason: String,
+}
+
+/// The lockfile kind of a file name, if it is one.
+pub fn kind_of(file_name: &str) -> Option<LockfileKind> {
+    Some(match file_name {
+        "package-lock.json" | "npm-shrinkwrap.json" => LockfileKind::NpmLock,
+        "yarn.lock" => LockfileKind::YarnLock,
+        "pnpm-lock.yaml" => LockfileKind::PnpmLock,
+        "Cargo.lock" => LockfileKind::CargoLock,
+        "poetry.lock" => LockfileKind::PoetryLock,
+        "go.mod" => LockfileKind::GoMod,
+        "Gemfile.lock" | "gems.locked" => LockfileKind::GemfileLock,
+        "composer.lock" => LockfileKind::ComposerLock,
+        n if n.starts_with("requirements") && n.ends_with(".txt") => LockfileKind::Requirements,
+        _ => return None,
+    })
+}
+
+/// Extracts the components of a lockfile.
+pub fn parse(kind: LockfileKind, bytes: &[u8]) -> Result<Vec<Component>, LockfileError> {
+    let err = |r: String| LockfileError { kind, reason: r };
+    let text = std::str::from_utf8(bytes).map_err(|e| err(e.to_string()))?;
+    let mut out = match kind {
+        LockfileKind::NpmLock => npm_lock(text).map_err(err)?,
+        LockfileKind::YarnLock => yarn_lock(text),
+        LockfileKind::PnpmLock => pnpm_lock(text),
+        LockfileKind::CargoLock => toml_packages(text, "crates.io").map_err(err)?,
+        LockfileKind::PoetryLock => toml_packages(text, "PyPI").map_err(err)?,
+        LockfileKind::Requirements => requirements(text),
+        LockfileKind::GoMod => go_mod(text),
+        LockfileKind::GemfileLock => gemfile_lock(text),
+        LockfileKind::ComposerLock => composer_lock(text).map_err(err)?,
+    };
+    // One entry per (name, version).
+    let mut seen = BTreeSet::new();
+    out.retain(|c| seen.insert((c.name.clone(), c.version.clone())));
+    Ok(out)
+}
+
+fn npm_name_from_path(path: &str) -> Option<&str> {
+    let i = path.rfind("node_modules/")?;
+    Some(&path[i + "node_modules/".len()..])
+}
+
+fn npm_lock(text: &str) -> Result<Vec<Component>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if !v.is_object() {
+        return Err("top level is not an object".into());
+    }
+    let mut out = Vec::new();
+    if let Some(pkgs) = v.get("packages").and_then(Value::as_object) {
+        for (path, p) in pkgs {
+            if path.is_empty() || p.get("link").and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
+            let name = p
+                .get("name")
+                .and_then(Value::as_str)
+                .or_else(|| npm_name_from_path(path));
+            if let (Some(n), Some(ver)) = (name, p.get("version").and_then(Value::as_str)) {
+                out.push(Component::from_parts("npm", n, ver));
+            }
+        }
+    } else if let Some(deps) = v.get("dependencies") {
+        fn walk(deps: &Value, out: &mut Vec<Component>) {
+            for (n, d) in deps.as_object().into_iter().flatten() {
+                if let Some(ver) = d.get("version").and_then(Value::as_str) {
+                    // Aliases (`npm:real@1.0.0`) and git/file sources keep their real version.
+                    let ver = ver
+                        .rsplit_once('@')
+                        .filter(|_| ver.starts_with("npm:"))
+                        .map(|x| x.1)
+                        .unwrap_or(ver);
+                    out.push(Component::from_parts("npm", n, ver));
+                }
+                if let Some(nested) = d.get("dependencies") {
+                    walk(nested, out);
+                }
+            }
+        }
+        walk(deps, &mut out);
+    }
+    Ok(out)
+}
+
+fn unquote(s: &str) -> &str {
+    s.trim().trim_matches('"').trim_matches('\'')
+}
+
+/// The package name of a yarn/pnpm descriptor like `@scope/name@^1.0` or
+/// `name@npm:^1.0`.
+fn descriptor_name(d: &str) -> &str {
+    let d = unquote(d);
+    let start = usize::from(d.starts_with('@'));
+    match d[start..].find('@') {
+        Some(i) => {
+            // Alias `alias@npm:real-name@^1.0`: the real package is what matters.
+            let rest = &d[start + i + 1..];
+            if let Some(target) = rest.strip_prefix("npm:")
+                && target.starts_with(|c: char| c.is_ascii_alphabetic() || c == '@')
+                && target[1..].contains('@')
+            {
+                return descriptor_name(target);
+            }
+            &d[..start + i]
+        }
+        None => d,
+    }
+}
+
+fn yarn_lock(text: &str) -> Vec<Component> {
+    let mut out = Vec::new();
+    let mut name: Option<String> = None;
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if !line.starts_with(' ') {
+            // "a@^1, a@^1.1:" or a@npm:^1:
+            let first = line.trim_end_matches(':').split(", ").next().unwrap_or("");
+            let n = descriptor_name(first);
+            name = if n.is_empty() || n == "__metadata" {
+                None
+            } else {
+                Some(n.to_string())
+            };
+            continue;
+        }
+        let t = line.trim();
+        let ver = t
+            .strip_prefix("version ")
+            .or_else(|| t.strip_prefix("version: "));
+        if let (Some(n), Some(v)) = (&name, ver) {
+            let v = unquote(v);
+            // berry workspace entries are `0.0.0-use.local`.
+            if !v.contains("use.local") {
+                out.push(Component::from_parts("npm", n, v));
+            }
+            name = None;
+        }
+    }
+    out
+}
+
+fn pnpm_lock(text: &str) -> Vec<Component> {
+    let mut out = Vec::new();
+    let mut in_packages = false;
+    for line in text.lines() {
+        if !line.starts_with(' ') && !line.trim().is_empty() {
+            in_packages = line.trim_end() == "packages:" || line.trim_end() == "snapshots:";
+            continue;
+        }
+        if !in_packages {
+            continue;
+        }
+        // Keys are indented by exactly two spaces.
+        let Some(key) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) else {
+            continue;
+        };
+        let key = key.trim_end();
+        let key = match key.find(": ") {
+            Some(i) => &key[..i],
+            None => key.trim_end_matches(':'),
+        };
+        let key = unquote(key);
+        let key = key.trim_start_matches('/');
+        // Drop peer-dependency suffixes: name@1.0.0(react@18) or name@1.0.0_react@18.
+        let key = key.split('(').next().unwrap_or(key);
+        let (name, ver) = if let Some(i) = key[usize::from(key.starts_with('@'))..].find('@') {
+            let i = i + usize::from(key.starts_with('@'));
+            (&key[..i], &key[i + 1..])
+        } else {
+            // v5: /name/1.0.0 or /@scope/name/1.0.0
+            match key.rsplit_once('/') {
+                Some((n, v)) => (n, v),
+                None => continue,
+            }
+        };
+        let ver = ver.split('_').next().unwrap_or(ver);
+        if !name.is_empty() && ver.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            out.push(Component::from_parts("npm", name, ver));
+        }
+    }
+    out
+}
+
+fn toml_packages(text: &str, ecosystem: &str) -> Result<Vec<Component>, String> {
+    let v: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for p in v
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let (Some(n), Some(ver)) = (
+            p.get("name").and_then(|x| x.as_str()),
+            p.get("version").and_then(|x| x.as_str()),
+        ) else {
+            continue;
+        };
+        // Cargo.lock: local workspace crates have no source and are not on crates.io.
+        if ecosystem == "crates.io" && p.get("source").is_none() {
+            continue;
+        }
+        out.push(Component::from_parts(ecosystem, n, ver));
+    }
+    Ok(out)
+}
+
+fn requirements(text: &str) -> Vec<Component> {
+    let mut out = Vec::new();
+    let mut joined = String::new();
+    for raw in text.lines() {
+        let line = raw.split(" #").next().unwrap_or(raw);
+        if let Some(stripped) = line.strip_suffix('\\') {
+            joined.push_str(stripped);
+            continue;
+        }
+        joined.push_str(line);
+        let l = std::mem::take(&mut joined);
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') || l.starts_with('-') {
+            continue;
+        }
+        let l = l.split(';').next().unwrap_or(l);
+        let l = l.split(" --").next().unwrap_or(l);
+        let Some((name, ver)) = l.split_once("===").or_else(|| l.split_once("==")) else {
+            continue;
+        };
+        let name = name.split('[').next().unwrap_or(name).trim();
+        let ver = ver.split(',').next().unwrap_or(ver).trim();
+        if !name.is_empty() && !ver.is_empty() && !ver.contains('*') {
+            out.push(Component::from_parts("PyPI", name, ver));
+        }
+    }
+    out
+}
+
+fn go_mod(text: &str) -> Vec<Component> {
+    let mut out = Vec::new();
+    let mut in_block = false;
+    let mut replaced: Vec<(String, String, String)> = Vec::new();
+    let mut in_replace = false;
+    for raw in text.lines() {
+        let line = raw.split("//").next().unwrap_or(raw).trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line == ")" {
+            in_block = false;
+            in_replace = false;
+            continue;
+        }
+        let spec = if in_block {
+            Some(line)
+        } else if let Some(r) = line.strip_prefix("require ") {
+            if r.trim() == "(" {
+                in_block = true;
+                None
+            } else {
+                Some(r.trim())
+            }
+        } else if let Some(r) = line.strip_prefix("replace ") {
+            if r.trim() == "(" {
+                in_replace = true;
+            } else {
+                push_replace(r, &mut replaced);
+            }
+            None
+        } else if in_replace {
+            push_replace(line, &mut replaced);
+            None
+        } else if let Some(v) = line.strip_prefix("go ") {
+            out.push(Component::from_parts("Go", "stdlib", v.trim()));
+            None
+        } else {
+            None
+        };
+        if let Some(s) = spec {
+            let parts: Vec<&str> = s.split_whitespace().collect();
+            if parts.len() >= 2 {
+                out.push(Component::from_parts("Go", parts[0], parts[1]));
+            }
+        }
+    }
+    for (from, to, ver) in replaced {
+        for c in out.iter_mut().filter(|c| c.name == from) {
+            *c = Component::from_parts("Go", &to, &ver);
+        }
+    }
+    out
+}
+
+fn push_replace(spec: &str, out: &mut Vec<(String, String, String)>) {
+    if let Some((l, r)) = spec.split_once("=>") {
+        let from = l.split_whitespace().next().unwrap_or("").to_string();
+        let rp: Vec<&str> = r.split_whitespace().collect();
+        // Only module replacements with a version; local paths are dropped from matching.
+        if rp.len() == 2 {
+            out.push((from, rp[0].to_string(), rp[1].to_string()));
+        }
+    }
+}
+
+fn gemfile_lock(text: &str) -> Vec<Component> {
+    let mut out = Vec::new();
+    let mut in_specs = false;
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            in_specs = false;
+            continue;
+        }
+        if line.trim() == "specs:" {
+            in_specs = true;
+            continue;
+        }
+        // Gems are indented by exactly four spaces: "    name (1.2.3)" or "(1.2.3-x86_64-linux)".
+        if in_specs
+            && let Some(spec) = line.strip_prefix("    ").filter(|l| !l.starts_with(' '))
+            && let Some((name, rest)) = spec.split_once(" (")
+        {
+            let ver = rest.trim_end_matches(')');
+            let ver = ver.split('-').next().unwrap_or(ver);
+            out.push(Component::from_parts("RubyGems", name.trim(), ver));
+        }
+    }
+    out
+}
+
+fn composer_lock(text: &str) -> Result<Vec<Component>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for key in ["packages", "packages-dev"] {
+        for p in v.get(key).and_then(Value::as_array).into_iter().flatten() {
+            if let (Some(n), Some(ver)) = (
+                p.get("name").and_then(Value::as_str),
+                p.get("version").and_then(Value::as_str),
+            ) {
+                out.push(Component::from_parts("Packagist", n, ver));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_pins() {
+        let c = parse(
+            LockfileKind::Requirements,
+            b"# c\nDjango==4.2.1\nrequests[socks]==2.31.0 ; python_version>'3'\nflask>=2\n",
+        )
+        .unwrap();
+        let got: Vec<_> = c
+            .iter()
+            .map(|c| (c.name.as_str(), c.version.as_deref().unwrap()))
+            .collect();
+        assert_eq!(got, vec![("Django", "4.2.1"), ("requests", "2.31.0")]);
+    }
+
+    #[test]
+    fn yarn_names() {
+        assert_eq!(descriptor_name("\"@babel/core@^7.0.0\""), "@babel/core");
+        assert_eq!(descriptor_name("left-pad@npm:^1.0.0"), "left-pad");
+        assert_eq!(
+            descriptor_name("\"ansi-regex-cjs@npm:ansi-regex@^5.0.0\""),
+            "ansi-regex"
+        );
+        assert_eq!(
+            descriptor_name("\"babel-hvi@npm:@babel/helper-validator-identifier@^7.0.0\""),
+            "@babel/helper-validator-identifier"
+        );
+    }
+}
