@@ -7,14 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use mcpsec_core::bus::BusError;
 use serde::{Deserialize, Serialize};
 
-use crate::log::{io_err, sync_dir};
+use crate::log::{io_err, write_atomic};
 
 pub(crate) type TopicPartition = (String, u32);
 
@@ -59,7 +58,9 @@ pub(crate) fn validate_group(group: &str) -> Result<(), BusError> {
     }
     // Keeps `<escaped name>.offsets.json.tmp` below the usual 255-byte limit.
     if group_file_name(group).len() > 240 {
-        return Err(BusError::Invalid(format!("consumer group name is too long: {group:?}")));
+        return Err(BusError::Invalid(format!(
+            "consumer group name is too long: {group:?}"
+        )));
     }
     Ok(())
 }
@@ -95,7 +96,10 @@ impl GroupState {
             }
             for p in 0..partitions_of(topic) {
                 let m = holders[p as usize % holders.len()];
-                self.assignment.entry(m).or_default().push((topic.clone(), p));
+                self.assignment
+                    .entry(m)
+                    .or_default()
+                    .push((topic.clone(), p));
             }
         }
     }
@@ -143,7 +147,11 @@ impl Group {
     }
 
     /// Writes `offsets` durably as the group's committed offsets (blocking).
-    pub fn persist(&self, offsets: &BTreeMap<TopicPartition, u64>, fsync: bool) -> Result<(), BusError> {
+    pub fn persist(
+        &self,
+        offsets: &BTreeMap<TopicPartition, u64>,
+        fsync: bool,
+    ) -> Result<(), BusError> {
         let file = OffsetsFile {
             version: 1,
             group: self.name.clone(),
@@ -156,25 +164,11 @@ impl Group {
                 })
                 .collect(),
         };
-        let json = serde_json::to_vec(&file)
-            .map_err(|e| BusError::Internal(format!("encode offsets of group {}: {e}", self.name)))?;
-        let mut tmp_name = self.path.clone().into_os_string();
-        tmp_name.push(TMP_SUFFIX);
-        let tmp = PathBuf::from(tmp_name);
-        let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&json)?;
-            if fsync {
-                f.sync_all()?;
-            }
-            drop(f);
-            fs::rename(&tmp, &self.path)?;
-            if fsync && let Some(dir) = self.path.parent() {
-                sync_dir(dir)?;
-            }
-            Ok(())
-        };
-        write().map_err(|e| io_err(format_args!("write {}", self.path.display()), e))
+        let json = serde_json::to_vec(&file).map_err(|e| {
+            BusError::Internal(format!("encode offsets of group {}: {e}", self.name))
+        })?;
+        write_atomic(&self.path, &json, fsync)
+            .map_err(|e| io_err(format_args!("write {}", self.path.display()), e))
     }
 }
 

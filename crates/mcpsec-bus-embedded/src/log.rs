@@ -29,6 +29,26 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Replaces `path` with `data` atomically: temporary file, fsync, rename,
+/// fsync of the directory (the fsyncs are skipped when `fsync` is false).
+pub(crate) fn write_atomic(path: &Path, data: &[u8], fsync: bool) -> io::Result<()> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = File::create(&tmp)?;
+    f.write_all(data)?;
+    if fsync {
+        f.sync_all()?;
+    }
+    drop(f);
+    fs::rename(&tmp, path)?;
+    if fsync && let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 pub(crate) struct Segment {
     pub base: u64,
     pub path: PathBuf,
@@ -152,7 +172,8 @@ impl Partition {
     /// an error.
     pub fn open(topic: &str, id: u32, dir: PathBuf, fsync: bool) -> Result<Partition, BusError> {
         let created = !dir.exists();
-        fs::create_dir_all(&dir).map_err(|e| io_err(format_args!("create {}", dir.display()), e))?;
+        fs::create_dir_all(&dir)
+            .map_err(|e| io_err(format_args!("create {}", dir.display()), e))?;
         let mut bases = Vec::new();
         let entries =
             fs::read_dir(&dir).map_err(|e| io_err(format_args!("list {}", dir.display()), e))?;
@@ -176,10 +197,20 @@ impl Partition {
         }
         bases.sort_unstable();
 
+        // Lengths first: a segment followed only by empty segments is the
+        // log's tail (empty segments come from a roll right before a crash).
+        let mut lens = Vec::with_capacity(bases.len());
+        for base in &bases {
+            let path = segment_path(&dir, *base);
+            let len = fs::metadata(&path)
+                .map_err(|e| io_err(format_args!("stat {}", path.display()), e))?
+                .len();
+            lens.push(len);
+        }
+        let tail = lens.iter().rposition(|l| *l > 0).unwrap_or(0);
+
         let mut segments: Vec<Segment> = Vec::with_capacity(bases.len().max(1));
-        let count = bases.len();
-        for (i, base) in bases.into_iter().enumerate() {
-            let last = i + 1 == count;
+        for (i, base) in bases.iter().copied().enumerate() {
             let path = segment_path(&dir, base);
             if let Some(prev) = segments.last()
                 && prev.end_offset() != base
@@ -194,8 +225,9 @@ impl Partition {
                 .map_err(|e| io_err(format_args!("open {}", path.display()), e))?;
             let scan = scan_segment(&file, base)
                 .map_err(|e| io_err(format_args!("read {}", path.display()), e))?;
+            let truncated = scan.stop.is_some();
             if let Some(why) = &scan.stop {
-                if !last {
+                if i < tail {
                     return Err(BusError::Corrupt(format!(
                         "{}: bad record at byte {} in a sealed segment: {why}",
                         path.display(),
@@ -222,6 +254,17 @@ impl Partition {
                 positions: scan.positions,
                 size: scan.valid,
             });
+            if truncated && i + 1 < bases.len() {
+                // The empty segments after the new tail start at offsets that
+                // no longer follow it; remove them.
+                for later in &bases[i + 1..] {
+                    let p = segment_path(&dir, *later);
+                    fs::remove_file(&p)
+                        .map_err(|e| io_err(format_args!("remove {}", p.display()), e))?;
+                }
+                sync_dir(&dir).map_err(|e| io_err(format_args!("fsync {}", dir.display()), e))?;
+                break;
+            }
         }
         if segments.is_empty() {
             let path = segment_path(&dir, 0);
@@ -277,7 +320,12 @@ impl Partition {
     /// Reads up to `max_records` records starting at `from`, from a single
     /// segment and about `max_bytes` (at least one record). Returns an empty
     /// vector at the end of the log.
-    pub fn read(&self, from: u64, max_records: usize, max_bytes: u64) -> Result<Vec<Record>, BusError> {
+    pub fn read(
+        &self,
+        from: u64,
+        max_records: usize,
+        max_bytes: u64,
+    ) -> Result<Vec<Record>, BusError> {
         if max_records == 0 {
             return Ok(Vec::new());
         }
@@ -309,7 +357,13 @@ impl Partition {
                 let fit = seg.positions[rel + 1..last].partition_point(|&p| p <= limit);
                 last = rel + fit.max(1);
             }
-            (seg.file.clone(), seg.path.clone(), start, end_of(last), last - rel)
+            (
+                seg.file.clone(),
+                seg.path.clone(),
+                start,
+                end_of(last),
+                last - rel,
+            )
         };
         let mut buf = vec![0u8; (end - start) as usize];
         file.read_exact_at(&mut buf, start)
@@ -341,7 +395,11 @@ impl Partition {
     /// Prepares an append of `incoming` bytes: rolls to a new segment when the
     /// active one is non-empty and would grow past `segment_bytes`. Only the
     /// writer thread calls this.
-    pub fn begin_append(&self, segment_bytes: u64, incoming: u64) -> Result<AppendTarget, BusError> {
+    pub fn begin_append(
+        &self,
+        segment_bytes: u64,
+        incoming: u64,
+    ) -> Result<AppendTarget, BusError> {
         let (active_file, active_size, next_offset) = {
             let st = self.read_state();
             let Some(active) = st.segments.last() else {
@@ -371,7 +429,8 @@ impl Partition {
             )));
         }
         if self.fsync {
-            sync_dir(&self.dir).map_err(|e| io_err(format_args!("fsync {}", self.dir.display()), e))?;
+            sync_dir(&self.dir)
+                .map_err(|e| io_err(format_args!("fsync {}", self.dir.display()), e))?;
         }
         tracing::debug!(topic = %self.topic, partition = self.id, base, "rolled to a new segment");
         let file = Arc::new(file);
@@ -416,7 +475,14 @@ mod tests {
         let mut positions = Vec::new();
         for (i, pl) in payloads.iter().enumerate() {
             positions.push(t.pos + buf.len() as u64);
-            record::encode_frame(&mut buf, t.next_offset + i as u64, 0, "k", &BTreeMap::new(), pl);
+            record::encode_frame(
+                &mut buf,
+                t.next_offset + i as u64,
+                0,
+                "k",
+                &BTreeMap::new(),
+                pl,
+            );
         }
         t.file.write_all_at(&buf, t.pos).unwrap();
         t.file.sync_data().unwrap();
@@ -437,7 +503,10 @@ mod tests {
     }
 
     fn active_segment(dir: &Path) -> PathBuf {
-        let mut v: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut v: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         v.sort();
         v.pop().unwrap()
     }
@@ -461,7 +530,15 @@ mod tests {
         drop(p);
         let p = Partition::open("t", 0, dir, true).unwrap();
         assert_eq!(p.end_offset(), 4);
-        assert_eq!(payloads(&p), vec![b"a".to_vec(), b"bb".to_vec(), b"ccc".to_vec(), b"dddd".to_vec()]);
+        assert_eq!(
+            payloads(&p),
+            vec![
+                b"a".to_vec(),
+                b"bb".to_vec(),
+                b"ccc".to_vec(),
+                b"dddd".to_vec()
+            ]
+        );
     }
 
     #[test]
@@ -497,7 +574,14 @@ mod tests {
         {
             let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
             let mut extra = Vec::new();
-            record::encode_frame(&mut extra, 3, 0, "k", &BTreeMap::new(), b"torn record payload");
+            record::encode_frame(
+                &mut extra,
+                3,
+                0,
+                "k",
+                &BTreeMap::new(),
+                b"torn record payload",
+            );
             f.write_all(&extra[..extra.len() / 2]).unwrap();
         }
         let p = Partition::open("t", 0, dir.clone(), true).unwrap();
@@ -506,7 +590,12 @@ mod tests {
         append(&p, 1 << 20, &[b"four"]);
         assert_eq!(
             payloads(&p),
-            vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec(), b"four".to_vec()]
+            vec![
+                b"one".to_vec(),
+                b"two".to_vec(),
+                b"three".to_vec(),
+                b"four".to_vec()
+            ]
         );
         drop(p);
 
@@ -514,7 +603,8 @@ mod tests {
         let good_len = fs::metadata(&seg).unwrap().len();
         {
             let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
-            f.write_all(&[0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).unwrap();
+            f.write_all(&[0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+                .unwrap();
         }
         let p = Partition::open("t", 0, dir.clone(), true).unwrap();
         assert_eq!(p.end_offset(), 4);
@@ -532,7 +622,11 @@ mod tests {
 
         // Case 4: the last record's payload corrupted (CRC mismatch): it is dropped.
         {
-            let f = OpenOptions::new().read(true).write(true).open(&seg).unwrap();
+            let f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&seg)
+                .unwrap();
             let len = f.metadata().unwrap().len();
             f.write_all_at(b"X", len - 1).unwrap();
         }
@@ -554,7 +648,11 @@ mod tests {
         assert_eq!(p.segment_count(), 2);
         drop(p);
         let first = segment_path(&dir, 0);
-        let f = OpenOptions::new().read(true).write(true).open(&first).unwrap();
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&first)
+            .unwrap();
         f.write_all_at(b"garbage!", 20).unwrap();
         match Partition::open("t", 0, dir, true) {
             Err(BusError::Corrupt(msg)) => assert!(msg.contains("sealed"), "{msg}"),
@@ -564,13 +662,48 @@ mod tests {
     }
 
     #[test]
+    fn torn_sealed_segment_followed_by_empty_segment_is_a_tail() {
+        // With fsync off, power loss can tear the last records of a segment
+        // that was already rolled away from (the new segment still empty).
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("p0");
+        let p = Partition::open("t", 0, dir.clone(), true).unwrap();
+        let big = vec![3u8; 600];
+        append(&p, 1000, &[&big]);
+        append(&p, 1000, &[b"small"]); // fits: same segment
+        let t = p.begin_append(1000, 600).unwrap(); // rolls, nothing written
+        assert_eq!(t.pos, 0);
+        assert_eq!(p.segment_count(), 2);
+        drop(t);
+        drop(p);
+        let first = segment_path(&dir, 0);
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&first)
+            .unwrap();
+        let len = f.metadata().unwrap().len();
+        f.set_len(len - 2).unwrap();
+        let p = Partition::open("t", 0, dir.clone(), true).unwrap();
+        assert_eq!(p.end_offset(), 1);
+        assert_eq!(p.segment_count(), 1);
+        assert!(!segment_path(&dir, 2).exists());
+        append(&p, 1000, &[b"next"]);
+        assert_eq!(payloads(&p), vec![big.clone(), b"next".to_vec()]);
+    }
+
+    #[test]
     fn corruption_after_open_is_reported_on_read() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("p0");
         let p = Partition::open("t", 0, dir.clone(), true).unwrap();
         append(&p, 1 << 20, &[b"abcdef", b"ghijkl"]);
         let seg = active_segment(&dir);
-        let f = OpenOptions::new().read(true).write(true).open(&seg).unwrap();
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&seg)
+            .unwrap();
         f.write_all_at(b"Z", 30).unwrap();
         assert!(matches!(p.read(0, 10, 1 << 20), Err(BusError::Corrupt(_))));
     }

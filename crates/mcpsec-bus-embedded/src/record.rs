@@ -47,7 +47,10 @@ impl std::fmt::Display for DecodeError {
             DecodeError::Truncated => write!(f, "truncated frame"),
             DecodeError::BadLength(l) => write!(f, "bad frame length {l}"),
             DecodeError::Checksum { expected, actual } => {
-                write!(f, "crc mismatch (stored {expected:#010x}, computed {actual:#010x})")
+                write!(
+                    f,
+                    "crc mismatch (stored {expected:#010x}, computed {actual:#010x})"
+                )
             }
             DecodeError::Malformed(what) => write!(f, "malformed record body: {what}"),
         }
@@ -192,6 +195,7 @@ pub fn validate_body(body: &[u8]) -> Result<u64, DecodeError> {
 }
 
 /// Decodes a body, copying the payload.
+#[cfg(test)]
 pub fn decode_body(body: &[u8]) -> Result<Record, DecodeError> {
     decode_inner(body, None)
 }
@@ -231,14 +235,18 @@ fn contains(outer: &[u8], inner: &[u8]) -> bool {
     let i = inner.as_ptr() as usize;
     i >= o && i + inner.len() <= o + outer.len()
 }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn frame(offset: u64, key: &str, headers: &BTreeMap<String, String>, payload: &[u8]) -> Vec<u8> {
+    fn frame(
+        offset: u64,
+        key: &str,
+        headers: &BTreeMap<String, String>,
+        payload: &[u8],
+    ) -> Vec<u8> {
         let mut out = Vec::new();
         encode_frame(&mut out, offset, 1_700_000_000_000, key, headers, payload);
         out
@@ -249,7 +257,10 @@ mod tests {
         let mut h = BTreeMap::new();
         h.insert("traceparent".to_string(), "00-abc-def-01".to_string());
         let f = frame(42, "tenant/asset", &h, b"hello");
-        assert_eq!(f.len(), FRAME_HEADER + body_len("tenant/asset", &h, b"hello"));
+        assert_eq!(
+            f.len(),
+            FRAME_HEADER + body_len("tenant/asset", &h, b"hello")
+        );
         let (body, used) = split_frame(&f).unwrap();
         assert_eq!(used, f.len());
         assert_eq!(validate_body(body).unwrap(), 42);
@@ -295,7 +306,10 @@ mod tests {
         body.extend_from_slice(&0i64.to_le_bytes());
         body.extend_from_slice(&1000u32.to_le_bytes());
         body.extend_from_slice(&[b'a'; 10]);
-        assert!(matches!(validate_body(&body), Err(DecodeError::Malformed(_))));
+        assert!(matches!(
+            validate_body(&body),
+            Err(DecodeError::Malformed(_))
+        ));
         assert!(matches!(decode_body(&body), Err(DecodeError::Malformed(_))));
         // Invalid UTF-8 in the key.
         let mut body = Vec::new();
