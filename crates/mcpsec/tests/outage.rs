@@ -46,7 +46,7 @@ async fn broker_outage_fails_readiness_and_publishing_with_503() {
     std::fs::write(
         dir.path().join("mcpsec.toml"),
         format!(
-            "[bus]\nbackend = \"kafka\"\nbrokers = \"127.0.0.1:{port}\"\n[bus.extra]\n\"message.timeout.ms\" = \"3000\"\n"
+            "[bus]\nbackend = \"kafka\"\nbrokers = \"127.0.0.1:{port}\"\n[bus.extra]\n\"message.timeout.ms\" = \"3000\"\n\"batch.num.messages\" = \"1\"\n"
         ),
     )
     .unwrap();
