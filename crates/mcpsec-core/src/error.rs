@@ -25,6 +25,12 @@ pub enum ErrorCode {
     Conflict,
     /// A parameter is out of range or otherwise invalid.
     InvalidArgument,
+    /// No valid credential: missing, malformed, unknown, expired or revoked.
+    Unauthenticated,
+    /// The credential is valid but may not do this (permission or tenant).
+    Forbidden,
+    /// Too many requests for this credential, or the account is locked after failed logins.
+    RateLimited,
     /// The event bus is unreachable or refused the publish; nothing was acknowledged.
     BusUnavailable,
     /// The store is unreachable.
@@ -60,6 +66,9 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::Conflict,
         ErrorCode::InvalidArgument,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
         ErrorCode::BusUnavailable,
         ErrorCode::StoreUnavailable,
         ErrorCode::ObjectStoreUnavailable,
@@ -73,9 +82,12 @@ impl ErrorCode {
             | ErrorCode::UnknownEventType
             | ErrorCode::InvalidEvent
             | ErrorCode::InvalidArgument => 400,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::RateLimited => 429,
             ErrorCode::BusUnavailable
             | ErrorCode::StoreUnavailable
             | ErrorCode::ObjectStoreUnavailable => 503,
@@ -93,6 +105,9 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::BusUnavailable => "bus_unavailable",
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::ObjectStoreUnavailable => "object_store_unavailable",
@@ -104,7 +119,7 @@ impl ErrorCode {
         match self.http_status() {
             404 => ErrorKind::NotFound,
             409 => ErrorKind::Conflict,
-            503 => ErrorKind::Unavailable,
+            503 | 429 => ErrorKind::Unavailable,
             500 => ErrorKind::Internal,
             _ => ErrorKind::Invalid,
         }

@@ -6,7 +6,9 @@
 //! no runtime. Capability crates and backend crates depend on it; it depends on
 //! none of them.
 
+pub mod auth;
 pub mod bus;
+pub mod detection;
 pub mod domain;
 pub mod error;
 pub mod event;
@@ -14,6 +16,7 @@ pub mod objstore;
 pub mod secret;
 pub mod store;
 pub mod tenant;
+pub mod vulndb;
 
 pub use error::{ErrorCode, ErrorKind};
 pub use secret::Secret;

@@ -8,10 +8,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::auth::AuthStore;
+use crate::detection::DetectionStore;
 use crate::domain::{
     Alert, Asset, Component, Finding, FindingStatus, Severity, Tenant, Vulnerability,
 };
 use crate::event::Event;
+use crate::vulndb::VulnDbStore;
 use crate::{ErrorCode, TenantId};
 
 /// Store failures.
@@ -81,6 +84,9 @@ pub struct FindingFilter {
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
     pub rule_id: Option<String>,
+    /// An ATT&CK technique id; matches the technique and its sub-techniques
+    /// (`T1059` matches `T1059.001`), case-insensitively.
+    pub technique: Option<String>,
     pub min_severity: Option<Severity>,
     pub entity: Option<String>,
     pub since: Option<DateTime<Utc>>,
@@ -89,7 +95,7 @@ pub struct AlertFilter {
 
 /// The platform's durable record store.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AuthStore + DetectionStore + VulnDbStore + Send + Sync + 'static {
     /// A short backend name for logs and metrics (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

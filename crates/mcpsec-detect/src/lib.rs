@@ -20,6 +20,8 @@ pub mod input;
 pub mod logsource;
 pub mod ruleset;
 pub mod sigma;
+pub mod stream;
+pub mod syslog;
 
 pub use error::{DetectError, RuleError, RuleErrorKind};
 pub use event::LogEvent;

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use mcpsec_core::auth::{Permission, Principal};
 use mcpsec_core::bus::BusMessage;
 use mcpsec_core::domain::{Alert, Asset, Finding, FindingStatus, Severity, Tenant};
 use mcpsec_core::event::{Event, EventType, FindingUpdated, RawEvent};
@@ -28,9 +29,15 @@ use tracing::Instrument;
 use utoipa::OpenApi;
 
 use crate::Backends;
+use crate::detection::DetectionCapability;
 use crate::error::{ApiError, ErrorBody, ItemError};
 
-/// Request limits of the API.
+mod detection_routes;
+pub use detection_routes::{
+    EntityList, EntityTactic, EntityView, RuleList, risk_score, severity_weight,
+};
+
+/// Request limits and access-control settings of the API.
 #[derive(Debug, Clone)]
 pub struct ApiLimits {
     /// Largest accepted request body, in bytes.
@@ -39,6 +46,8 @@ pub struct ApiLimits {
     pub max_batch_events: usize,
     /// Time limit for each backend check of `/readyz`.
     pub ready_timeout: Duration,
+    /// Authentication, lockout and rate limits (see [`crate::auth`]).
+    pub auth: crate::auth::AuthSettings,
 }
 
 impl Default for ApiLimits {
@@ -47,6 +56,7 @@ impl Default for ApiLimits {
             max_body_bytes: 16 * 1024 * 1024,
             max_batch_events: 10_000,
             ready_timeout: Duration::from_secs(2),
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 }
@@ -56,6 +66,8 @@ struct AppState {
     limits: ApiLimits,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
     known_tenants: RwLock<HashSet<TenantId>>,
+    /// Rule validation and ATT&CK lookups, when the binary wires detection in.
+    detection: Option<Arc<dyn DetectionCapability>>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -78,7 +90,12 @@ type Shared = State<Arc<AppState>>;
         transition_finding,
         list_alerts,
         get_event,
-        count_events
+        count_events,
+        detection_routes::put_rule,
+        detection_routes::get_rule,
+        detection_routes::delete_rule,
+        detection_routes::list_rules,
+        detection_routes::list_entities
     ),
     components(schemas(
         ErrorBody,
@@ -100,17 +117,27 @@ type Shared = State<Arc<AppState>>;
         CountResponse,
         AssetList,
         FindingList,
-        AlertList
+        AlertList,
+        mcpsec_core::detection::TenantRule,
+        RuleList,
+        EntityList,
+        EntityView,
+        EntityTactic
     ))
 )]
 pub struct ApiDoc;
 
-fn app_state(backends: Backends, limits: &ApiLimits) -> Arc<AppState> {
+fn app_state(
+    backends: Backends,
+    limits: &ApiLimits,
+    detection: Option<Arc<dyn DetectionCapability>>,
+) -> Arc<AppState> {
     Arc::new(AppState {
         backends,
         metrics: crate::metrics::install(),
         known_tenants: RwLock::new(HashSet::new()),
         limits: limits.clone(),
+        detection,
     })
 }
 
@@ -121,14 +148,29 @@ pub fn ops_router(backends: Backends, limits: ApiLimits) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .with_state(app_state(backends, &limits))
+        .with_state(app_state(backends, &limits, None))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
 }
 
-/// Builds the full API router over `backends`.
+/// Builds the full API router over `backends` (detection routes answer
+/// that detection is not enabled; see [`router_with`]).
 pub fn router(backends: Backends, limits: ApiLimits) -> Router {
-    let state = app_state(backends, &limits);
+    router_with(backends, limits, None)
+}
+
+/// Builds the full API router, with the detection capability the binary
+/// wires in (rule validation, ATT&CK lookups).
+pub fn router_with(
+    backends: Backends,
+    limits: ApiLimits,
+    detection: Option<Arc<dyn DetectionCapability>>,
+) -> Router {
+    let authenticator = Arc::new(crate::auth::Authenticator::new(
+        backends.store.clone(),
+        limits.auth.clone(),
+    ));
+    let state = app_state(backends, &limits, detection);
     let docs = swagger_ui_dist::ApiDefinition {
         uri_prefix: "/api/docs",
         api_definition: swagger_ui_dist::OpenApiSource::Uri("/api/v1/openapi.json"),
@@ -150,7 +192,28 @@ pub fn router(backends: Backends, limits: ApiLimits) -> Router {
         .route("/api/v1/tenants/{tenant}/alerts", get(list_alerts))
         .route("/api/v1/tenants/{tenant}/events/count", get(count_events))
         .route("/api/v1/tenants/{tenant}/events/{id}", get(get_event))
+        .route(
+            "/api/v1/tenants/{tenant}/rules",
+            get(detection_routes::list_rules),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/rules/{id}",
+            put(detection_routes::put_rule)
+                .get(detection_routes::get_rule)
+                .delete(detection_routes::delete_rule),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/entities",
+            get(detection_routes::list_entities),
+        )
         .with_state(state)
+        .merge(crate::auth::routes::router(authenticator.clone()))
+        // Every route above passes the access policy (`auth::ROUTE_POLICY`);
+        // the Swagger UI below and unknown routes do not need it.
+        .route_layer(axum::middleware::from_fn_with_state(
+            authenticator,
+            crate::auth::enforce,
+        ))
         .merge(swagger_ui_dist::generate_routes(docs))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -258,7 +321,7 @@ async fn metrics_text(State(s): Shared) -> Response {
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(crate::auth::routes::with_auth_docs(ApiDoc::openapi()))
 }
 
 /// A batch of events: either `{"events": [...]}` or a bare array.
@@ -331,6 +394,7 @@ impl AppState {
     (status = 503, description = "Bus unavailable; nothing was accepted", body = ErrorBody)))]
 async fn ingest_events(
     State(s): Shared,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -361,15 +425,40 @@ async fn ingest_events(
         let now = Utc::now();
         let mut events = Vec::with_capacity(raw.len());
         let mut errors = Vec::new();
+        let mut forbidden = Vec::new();
         for (index, r) in raw.into_iter().enumerate() {
             match r.validate(now) {
-                Ok(e) => events.push(e),
+                Ok(e) => {
+                    // Each event's tenant must be the credential's (or the
+                    // credential is platform-wide).
+                    if let Err(denied) =
+                        principal.authorize(Permission::EventsWrite, Some(&e.tenant))
+                    {
+                        forbidden.push(ItemError {
+                            index,
+                            code: ErrorCode::Forbidden,
+                            message: denied.to_string(),
+                        });
+                    }
+                    events.push(e)
+                }
                 Err(e) => errors.push(ItemError {
                     index,
                     code: e.code(),
                     message: e.to_string(),
                 }),
             }
+        }
+        if !forbidden.is_empty() {
+            let mut err = ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "{} of the events belong to another tenant; nothing was published",
+                    forbidden.len()
+                ),
+            );
+            err.details = forbidden;
+            return Err(err);
         }
         let mut checked: HashSet<TenantId> = HashSet::new();
         for (index, e) in events.iter().enumerate() {
@@ -426,6 +515,7 @@ pub struct NewTenant {
     (status = 409, description = "Exists", body = ErrorBody)))]
 async fn create_tenant(
     State(s): Shared,
+    Extension(principal): Extension<Principal>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: NewTenant = json_body(body)?;
@@ -436,6 +526,17 @@ async fn create_tenant(
         created_at: Utc::now(),
     };
     s.backends.store.create_tenant(&tenant).await?;
+    crate::auth::audit(
+        s.backends.store.as_ref(),
+        crate::auth::audit_record(
+            &principal,
+            Some(&tenant.id),
+            "tenant.create",
+            Some(tenant.id.as_str()),
+            &[],
+        ),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(tenant)).into_response())
 }
 
@@ -552,6 +653,7 @@ pub struct TransitionRequest {
     responses((status = 200, body = Finding), (status = 404, body = ErrorBody), (status = 409, description = "Transition not allowed", body = ErrorBody)))]
 async fn transition_finding(
     State(s): Shared,
+    Extension(principal): Extension<Principal>,
     Path((tenant, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Finding>, ApiError> {
@@ -568,6 +670,21 @@ async fn transition_finding(
         .store
         .transition_finding(&tenant, &id, req.status, req.reason.clone(), Utc::now())
         .await?;
+    crate::auth::audit(
+        s.backends.store.as_ref(),
+        crate::auth::audit_record(
+            &principal,
+            Some(&tenant),
+            "finding.transition",
+            Some(&id),
+            &[
+                ("from", before.status.as_str()),
+                ("to", after.status.as_str()),
+                ("reason", req.reason.as_deref().unwrap_or("")),
+            ],
+        ),
+    )
+    .await;
     let event = Event::new(
         tenant,
         "mcpsec://api",
@@ -587,6 +704,8 @@ async fn transition_finding(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct AlertParams {
     pub rule_id: Option<String>,
+    /// ATT&CK technique id; `T1059` also matches its sub-techniques (`T1059.001`).
+    pub technique: Option<String>,
     pub min_severity: Option<Severity>,
     pub entity: Option<String>,
     /// Only alerts created at or after this time (RFC 3339).
@@ -612,6 +731,7 @@ async fn list_alerts(
     .page();
     let filter = AlertFilter {
         rule_id: q.rule_id,
+        technique: q.technique,
         min_severity: q.min_severity,
         entity: q.entity,
         since: q.since,

@@ -7,6 +7,8 @@
 //! crates add their routes through the binary.
 
 pub mod api;
+pub mod auth;
+pub mod detection;
 pub mod error;
 pub mod metrics;
 pub mod trace;
@@ -18,7 +20,8 @@ use mcpsec_core::bus::EventBus;
 use mcpsec_core::objstore::ArtifactStore;
 use mcpsec_core::store::Store;
 
-pub use api::{ApiLimits, ops_router, router};
+pub use api::{ApiLimits, ops_router, router, router_with};
+pub use detection::{DetectionCapability, RuleCheck, TacticInfo};
 pub use worker::{EventHandler, EventWorker, HandlerError, WorkerConfig};
 
 /// The backends a process works with.

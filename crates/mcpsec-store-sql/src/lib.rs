@@ -15,13 +15,16 @@
 //! This crate depends on `mcpsec-core` only, never on another backend crate
 //! (bus, object store) or on the server.
 
+mod auth;
 mod backend;
+mod detection;
 mod error;
 mod postgres;
 mod query;
 mod record;
 mod sqlite;
 mod store;
+mod vulndb;
 
 pub use postgres::{PostgresBackend, PostgresConfig, PostgresStore};
 pub use sqlite::{SqliteBackend, SqliteConfig, SqliteStore};

@@ -266,6 +266,35 @@ pub fn insert_alert(a: &Alert) -> StoreResult<Statement> {
     Ok(stmt)
 }
 
+/// The alert's techniques (uppercase) into `alert_techniques`; `None`
+/// when it has none.
+pub fn insert_alert_techniques(a: &Alert) -> Option<Statement> {
+    let mut techniques: Vec<String> = a
+        .techniques
+        .iter()
+        .map(|t| t.trim().to_ascii_uppercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    techniques.sort();
+    techniques.dedup();
+    if techniques.is_empty() {
+        return None;
+    }
+    let rows = techniques.into_iter().map(|t| {
+        vec![
+            Arg::Text(a.tenant.to_string()),
+            Arg::Text(t),
+            Arg::Text(a.id.clone()),
+        ]
+    });
+    let mut stmt =
+        Statement::new("INSERT INTO alert_techniques (tenant_id, technique, alert_id) VALUES ");
+    values_list(&mut stmt, rows);
+    stmt.sql
+        .push_str(" ON CONFLICT (tenant_id, technique, alert_id) DO NOTHING");
+    Some(stmt)
+}
+
 pub fn list_alerts(tenant: &TenantId, filter: &AlertFilter) -> Statement {
     let mut stmt = Statement::new("");
     let t = stmt.text(tenant.as_str());
@@ -273,6 +302,21 @@ pub fn list_alerts(tenant: &TenantId, filter: &AlertFilter) -> Statement {
     if let Some(rule_id) = &filter.rule_id {
         let p = stmt.text(rule_id);
         stmt.sql.push_str(&format!(" AND rule_id = {p}"));
+    }
+    if let Some(technique) = &filter.technique {
+        let technique = technique.trim().to_ascii_uppercase();
+        let exact = stmt.text(&technique);
+        // Sub-techniques: `T1059.` followed by anything; `_` and `%` cannot
+        // occur in a technique id the LIKE would misread, but escape them anyway.
+        let escaped = technique
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let sub = stmt.text(&format!("{escaped}.%"));
+        stmt.sql.push_str(&format!(
+            " AND id IN (SELECT alert_id FROM alert_techniques WHERE tenant_id = {t} \
+             AND (technique = {exact} OR technique LIKE {sub} ESCAPE '\\'))"
+        ));
     }
     if let Some(min) = filter.min_severity {
         let p = stmt.arg(Arg::Int(record::severity_rank(min)));

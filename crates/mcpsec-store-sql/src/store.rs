@@ -23,17 +23,17 @@ pub struct SqlStore<B> {
 
 /// One timed store operation: names the operation in error messages and
 /// records its latency in `mcpsec_store_op_duration_seconds{backend, op}`.
-struct Op {
+pub(crate) struct Op {
     backend: &'static str,
     name: &'static str,
 }
 
 impl Op {
-    fn sql(&self, e: sqlx::Error) -> StoreError {
+    pub(crate) fn sql(&self, e: sqlx::Error) -> StoreError {
         error::from_sqlx(self.backend, self.name, e)
     }
 
-    async fn run<T>(&self, f: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    pub(crate) async fn run<T>(&self, f: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         let start = Instant::now();
         let result = f.await;
         metrics::histogram!(
@@ -50,14 +50,14 @@ impl Op {
 }
 
 impl<B: Backend> SqlStore<B> {
-    fn op(&self, name: &'static str) -> Op {
+    pub(crate) fn op(&self, name: &'static str) -> Op {
         Op {
             backend: B::NAME,
             name,
         }
     }
 
-    async fn fetch<T: DeserializeOwned>(
+    pub(crate) async fn fetch<T: DeserializeOwned>(
         &self,
         op: &Op,
         table: &str,
@@ -316,8 +316,15 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn insert_alert(&self, alert: &Alert) -> StoreResult<bool> {
         let op = self.op("insert_alert");
         op.run(async {
-            let stmt = query::insert_alert(alert)?;
-            let changed = self.backend.execute(&stmt).await.map_err(|e| op.sql(e))?;
+            // The alert and its techniques (for the `technique` filter) in one
+            // transaction; both inserts are no-ops for a known alert.
+            let mut stmts = vec![query::insert_alert(alert)?];
+            stmts.extend(query::insert_alert_techniques(alert));
+            let changed = self
+                .backend
+                .execute_all(&stmts)
+                .await
+                .map_err(|e| op.sql(e))?;
             Ok(changed > 0)
         })
         .await

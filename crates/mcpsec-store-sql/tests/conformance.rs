@@ -5,7 +5,9 @@ use mcpsec_core::Secret;
 use mcpsec_core::domain::Tenant;
 use mcpsec_core::store::{Store, StoreError};
 use mcpsec_store_sql::{PostgresConfig, SqliteConfig};
+use mcpsec_testkit::detection::run_detection_conformance;
 use mcpsec_testkit::store::run_store_conformance;
+use mcpsec_testkit::vulndb::run_vulndb_conformance;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_conformance() {
@@ -16,6 +18,9 @@ async fn sqlite_conformance() {
         .expect("open SQLite store");
     assert_eq!(store.backend(), "sqlite");
     run_store_conformance(&store).await;
+    mcpsec_testkit::auth::run_auth_conformance(&store).await;
+    run_detection_conformance(&store).await;
+    run_vulndb_conformance(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -30,6 +35,9 @@ async fn postgres_conformance() {
         .expect("connect to PostgreSQL");
     assert_eq!(store.backend(), "postgres");
     run_store_conformance(&store).await;
+    mcpsec_testkit::auth::run_auth_conformance(&store).await;
+    run_detection_conformance(&store).await;
+    run_vulndb_conformance(&store).await;
 }
 
 /// Two stores built at once on one fresh database both migrate it safely,

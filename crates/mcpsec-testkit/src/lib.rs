@@ -10,9 +10,12 @@
 //!
 //! Depends only on `mcpsec-core`; never on a backend crate.
 
+pub mod auth;
 pub mod bus;
+pub mod detection;
 pub mod objstore;
 pub mod store;
+pub mod vulndb;
 
 /// Reads the test-service variable `name`. Returns `None` (after printing a
 /// visible skip notice naming `test`) when it is unset, unless

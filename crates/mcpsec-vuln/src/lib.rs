@@ -11,10 +11,14 @@
 
 pub mod cvss;
 mod cvss4;
+pub mod feeds;
 pub mod inputs;
 pub mod lockfile;
 pub mod osv;
+pub mod output;
 pub mod purl;
+pub mod reports;
 pub mod sbom;
 pub mod scan;
 pub mod version;
+pub mod vex;

@@ -212,6 +212,18 @@ pub fn canonical_ecosystem(eco: &str) -> Option<String> {
     })
 }
 
+/// An OSV timestamp (RFC 3339, or without offset, read as UTC).
+pub fn parse_timestamp(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
 fn valid_timestamp(s: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(s).is_ok()
         || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
@@ -457,6 +469,23 @@ fn walk_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Loads the JSON entries of an OSV `all.zip`, bounded by `limits`.
 pub fn load_zip(path: &Path, limits: ZipLimits, out: &mut Loaded) -> Result<(), LoadError> {
+    visit_zip(path, limits, &mut |src, entry| match entry {
+        Ok(buf) => out.add(src, &buf),
+        Err(reason) => out.rejected.push(Rejected {
+            source: src,
+            reason,
+        }),
+    })
+}
+
+/// Calls `visit` with every `*.json` entry of a zip archive (its source
+/// `archive!entry` and its bytes, or why it was skipped), one at a time,
+/// bounded by `limits`: the whole archive is never held in memory.
+pub fn visit_zip(
+    path: &Path,
+    limits: ZipLimits,
+    visit: &mut dyn FnMut(String, Result<Vec<u8>, String>),
+) -> Result<(), LoadError> {
     let p = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|e| LoadError::Io {
         path: p.clone(),
@@ -481,10 +510,7 @@ pub fn load_zip(path: &Path, limits: ZipLimits, out: &mut Loaded) -> Result<(), 
         let mut e = match z.by_index(i) {
             Ok(e) => e,
             Err(err) => {
-                out.rejected.push(Rejected {
-                    source: format!("{p}!#{i}"),
-                    reason: err.to_string(),
-                });
+                visit(format!("{p}!#{i}"), Err(err.to_string()));
                 continue;
             }
         };
@@ -497,17 +523,14 @@ pub fn load_zip(path: &Path, limits: ZipLimits, out: &mut Loaded) -> Result<(), 
             continue;
         }
         if e.enclosed_name().is_none() {
-            out.rejected.push(Rejected {
-                source: src,
-                reason: "unsafe entry path".into(),
-            });
+            visit(src, Err("unsafe entry path".into()));
             continue;
         }
         if e.size() > limits.max_entry_bytes {
-            out.rejected.push(Rejected {
-                source: src,
-                reason: format!("entry of {} bytes exceeds the limit", e.size()),
-            });
+            visit(
+                src,
+                Err(format!("entry of {} bytes exceeds the limit", e.size())),
+            );
             continue;
         }
         let mut buf = Vec::with_capacity(e.size().min(1 << 20) as usize);
@@ -516,17 +539,11 @@ pub fn load_zip(path: &Path, limits: ZipLimits, out: &mut Loaded) -> Result<(), 
             .take(limits.max_entry_bytes + 1)
             .read_to_end(&mut buf)
         {
-            out.rejected.push(Rejected {
-                source: src,
-                reason: err.to_string(),
-            });
+            visit(src, Err(err.to_string()));
             continue;
         }
         if buf.len() as u64 > limits.max_entry_bytes {
-            out.rejected.push(Rejected {
-                source: src,
-                reason: "entry decompresses beyond the limit".into(),
-            });
+            visit(src, Err("entry decompresses beyond the limit".into()));
             continue;
         }
         total += buf.len() as u64;
@@ -536,7 +553,7 @@ pub fn load_zip(path: &Path, limits: ZipLimits, out: &mut Loaded) -> Result<(), 
                 reason: "archive decompresses beyond the total limit".into(),
             });
         }
-        out.add(src, &buf);
+        visit(src, Ok(buf));
     }
     Ok(())
 }

@@ -29,6 +29,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         consumers: usize,
     },
+    /// Publish + consume throughput of an event-bus backend.
+    Bus(crate::bench_bus::BusBenchArgs),
     /// GET /healthz at a fixed request rate and report latency percentiles.
     Healthz {
         #[arg(long, default_value_t = 1000)]
@@ -60,7 +62,15 @@ fn start_server(
                 let b = crate::backends::build(&cfg).await?;
                 let worker = EventWorker::new(b.clone(), worker);
                 tokio::spawn(worker.run(std::future::pending()));
-                let app = mcpsec_server::router(b, ApiLimits::default());
+                let limits = ApiLimits {
+                    auth: mcpsec_server::auth::AuthSettings {
+                        bootstrap_api_key: Some(mcpsec_core::Secret::new(BENCH_KEY)),
+                        rate_limit_per_second: 0,
+                        ..Default::default()
+                    },
+                    ..ApiLimits::default()
+                };
+                let app = mcpsec_server::router(b, limits);
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 anyhow::Ok((listener, app))
             }
@@ -79,6 +89,10 @@ fn start_server(
     rx.recv().context("server thread died")?
 }
 
+/// The bootstrap key of the throwaway benchmark server (platform admin;
+/// rate limiting off so it does not shape the measurement).
+const BENCH_KEY: &str = "mcpsec-bench-bootstrap-key-not-secret";
+
 fn empty_config(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
     let p = dir.join("bench.toml");
     std::fs::write(&p, "")?;
@@ -86,6 +100,10 @@ fn empty_config(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    let cmd = match cmd {
+        BenchCommand::Bus(args) => return crate::bench_bus::run(args).await,
+        other => other,
+    };
     let dir = tempfile::tempdir()?;
     let worker = match &cmd {
         BenchCommand::Ingest {
@@ -97,12 +115,18 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             consumers: *consumers,
             ..WorkerConfig::default()
         },
-        BenchCommand::Healthz { .. } => WorkerConfig::default(),
+        BenchCommand::Healthz { .. } | BenchCommand::Bus(_) => WorkerConfig::default(),
     };
     let addr = start_server(dir.path(), worker)?;
     let base = format!("http://{addr}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {BENCH_KEY}").parse()?,
+    );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
+        .default_headers(headers)
         .build()?;
     match cmd {
         BenchCommand::Ingest {
@@ -112,6 +136,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             ..
         } => ingest(&client, &base, events, batch, concurrency).await,
         BenchCommand::Healthz { rate, seconds } => healthz(&client, &base, rate, seconds).await,
+        BenchCommand::Bus(_) => unreachable!("handled above"),
     }
 }
 

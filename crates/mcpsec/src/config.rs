@@ -48,6 +48,119 @@ pub struct Config {
     pub bus: BusConfig,
     #[serde(default)]
     pub objects: ObjectStoreConfig,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub detection: DetectionConfig,
+}
+
+/// `[detection]`: streaming Sigma detection in the worker.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionConfig {
+    /// Sigma rules every tenant gets: a directory (searched recursively for
+    /// `.yml`/`.yaml`) or one file. Tenants add their own through the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_dir: Option<PathBuf>,
+    /// A log-source mapping that overrides or extends the built-in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<PathBuf>,
+    /// Listen for syslog (RFC 5424/3164) over UDP on this address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syslog_udp: Option<SocketAddr>,
+    /// Listen for syslog over TCP (one message per line) on this address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syslog_tcp: Option<SocketAddr>,
+    /// The tenant syslog messages belong to (required with a listener).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syslog_tenant: Option<String>,
+}
+
+/// `[auth]`: authentication, login lockout and rate limits of the API
+/// (see `docs/security.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A key the server accepts as a `platform-admin` credential, for first
+    /// setup and automation (`MCPSEC_AUTH__BOOTSTRAP_API_KEY`); at least 24
+    /// characters. Prefer `mcpsec admin create-api-key` keys for everything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_api_key: Option<mcpsec_core::Secret>,
+    /// Lifetime of a login session, in minutes.
+    #[serde(default = "default_session_minutes")]
+    pub session_ttl_minutes: u64,
+    /// How long a verified key is trusted before the store is read again.
+    #[serde(default = "default_cache_secs")]
+    pub key_cache_secs: u64,
+    /// Failed logins in a row before the account is locked.
+    #[serde(default = "default_lockout_threshold")]
+    pub lockout_threshold: u32,
+    /// First lockout in seconds; it doubles with each further failure.
+    #[serde(default = "default_lockout_base")]
+    pub lockout_base_secs: u64,
+    /// Longest lockout in seconds.
+    #[serde(default = "default_lockout_max")]
+    pub lockout_max_secs: u64,
+    /// Requests per second per API key or session (0: unlimited).
+    #[serde(default = "default_rate")]
+    pub rate_limit_per_second: u32,
+    /// Requests a credential may burst above the rate.
+    #[serde(default = "default_burst")]
+    pub rate_limit_burst: u32,
+}
+
+fn default_session_minutes() -> u64 {
+    12 * 60
+}
+fn default_cache_secs() -> u64 {
+    10
+}
+fn default_lockout_threshold() -> u32 {
+    5
+}
+fn default_lockout_base() -> u64 {
+    30
+}
+fn default_lockout_max() -> u64 {
+    900
+}
+fn default_rate() -> u32 {
+    100
+}
+fn default_burst() -> u32 {
+    1000
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            bootstrap_api_key: None,
+            session_ttl_minutes: default_session_minutes(),
+            key_cache_secs: default_cache_secs(),
+            lockout_threshold: default_lockout_threshold(),
+            lockout_base_secs: default_lockout_base(),
+            lockout_max_secs: default_lockout_max(),
+            rate_limit_per_second: default_rate(),
+            rate_limit_burst: default_burst(),
+        }
+    }
+}
+
+impl AuthConfig {
+    /// The server's settings.
+    pub fn settings(&self) -> mcpsec_server::auth::AuthSettings {
+        use std::time::Duration;
+        mcpsec_server::auth::AuthSettings {
+            bootstrap_api_key: self.bootstrap_api_key.clone(),
+            session_ttl: Duration::from_secs(self.session_ttl_minutes * 60),
+            cache_ttl: Duration::from_secs(self.key_cache_secs),
+            lockout_threshold: self.lockout_threshold,
+            lockout_base: Duration::from_secs(self.lockout_base_secs),
+            lockout_max: Duration::from_secs(self.lockout_max_secs),
+            rate_limit_per_second: self.rate_limit_per_second,
+            rate_limit_burst: self.rate_limit_burst,
+        }
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -252,6 +365,27 @@ impl Config {
         if self.worker.group.is_empty() {
             bail!("worker.group must not be empty");
         }
+        let d = &self.detection;
+        if d.syslog_udp.is_some() || d.syslog_tcp.is_some() {
+            match &d.syslog_tenant {
+                None => bail!("detection.syslog_tenant is required with a syslog listener"),
+                Some(t) => {
+                    mcpsec_core::TenantId::new(t.clone())
+                        .with_context(|| format!("detection.syslog_tenant {t:?}"))?;
+                }
+            }
+        }
+        if let Some(k) = &self.auth.bootstrap_api_key
+            && k.expose().len() < mcpsec_server::auth::MIN_BOOTSTRAP_KEY_LEN
+        {
+            bail!(
+                "auth.bootstrap_api_key must have at least {} characters",
+                mcpsec_server::auth::MIN_BOOTSTRAP_KEY_LEN
+            );
+        }
+        if self.auth.session_ttl_minutes == 0 || self.auth.lockout_threshold == 0 {
+            bail!("auth.session_ttl_minutes and auth.lockout_threshold must be at least 1");
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .with_context(|| format!("log_level {:?}", self.log_level))?;
         Ok(())
@@ -283,6 +417,8 @@ impl NestedIfExists for figment::providers::Data<Toml> {
 mod tests {
     use super::*;
 
+    // figment's Jail API fixes the closure's error type; the size is theirs.
+    #[allow(clippy::result_large_err)]
     fn load_with(toml_text: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
         let mut result = None;
         figment::Jail::expect_with(|jail| {
@@ -344,6 +480,22 @@ mod tests {
         let printed = cfg.to_redacted_toml().unwrap();
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("redacted"), "{printed}");
+    }
+
+    #[test]
+    fn bootstrap_key_from_env_is_a_redacted_secret() {
+        let key = "bootstrap-key-0123456789abcdef";
+        let cfg = load_with("", &[("MCPSEC_AUTH__BOOTSTRAP_API_KEY", key)]).unwrap();
+        assert_eq!(
+            cfg.auth.bootstrap_api_key.as_ref().map(|k| k.expose()),
+            Some(key)
+        );
+        let printed = cfg.to_redacted_toml().unwrap();
+        assert!(!printed.contains(key), "{printed}");
+        let err = load_with("", &[("MCPSEC_AUTH__BOOTSTRAP_API_KEY", "short")]).unwrap_err();
+        assert!(err.to_string().contains("bootstrap_api_key"), "{err}");
+        let err = load_with("[auth]\nbootstrap_key = \"x\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("bootstrap_key"), "{err}");
     }
 
     #[test]

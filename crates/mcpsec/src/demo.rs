@@ -16,6 +16,37 @@ use mcpsec_server::Backends;
 
 pub const DEMO_TENANT: &str = "demo";
 
+/// Our own small Sigma rules, loaded for every tenant by `serve --demo` so
+/// the demo log events below produce real alerts.
+pub fn rules() -> Vec<(std::path::PathBuf, String)> {
+    [
+        (
+            "proc_encoded_powershell.yml",
+            include_str!("../demo/rules/proc_encoded_powershell.yml"),
+        ),
+        (
+            "proc_whoami.yml",
+            include_str!("../demo/rules/proc_whoami.yml"),
+        ),
+        (
+            "proc_net_user_add.yml",
+            include_str!("../demo/rules/proc_net_user_add.yml"),
+        ),
+        (
+            "corr_discovery_then_account.yml",
+            include_str!("../demo/rules/corr_discovery_then_account.yml"),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, text)| {
+        (
+            std::path::PathBuf::from("demo/rules").join(name),
+            text.to_string(),
+        )
+    })
+    .collect()
+}
+
 /// Seeds the demo tenant; returns false when it already existed.
 pub async fn seed(b: &Backends) -> anyhow::Result<bool> {
     let tenant = TenantId::new(DEMO_TENANT)?;
@@ -290,6 +321,15 @@ pub async fn seed(b: &Backends) -> anyhow::Result<bool> {
     {
         let record = BTreeMap::from([
             ("EventID".to_string(), serde_json::json!(1)),
+            (
+                "Channel".to_string(),
+                serde_json::json!("Microsoft-Windows-Sysmon/Operational"),
+            ),
+            ("Computer".to_string(), serde_json::json!("build-01")),
+            (
+                "UtcTime".to_string(),
+                serde_json::json!((now + Duration::seconds(i as i64)).to_rfc3339()),
+            ),
             (
                 "Image".to_string(),
                 serde_json::json!("C:\\Windows\\System32\\cmd.exe"),

@@ -4,15 +4,21 @@
 
 mod backends;
 mod bench;
+mod bench_bus;
+mod cmd_admin;
 mod cmd_detect;
 mod cmd_mcp;
+mod cmd_posture;
 mod cmd_vuln;
 mod config;
 mod demo;
+mod detection_service;
+mod syslog_listener;
 mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -67,6 +73,16 @@ enum Command {
         #[command(subcommand)]
         command: SchemaCommand,
     },
+    /// Bootstrap administration: tenants, users, API keys.
+    Admin {
+        #[command(subcommand)]
+        command: cmd_admin::AdminCommand,
+    },
+    /// The audit log: verify the hash chain, export records.
+    Audit {
+        #[command(subcommand)]
+        command: cmd_admin::AuditCommand,
+    },
     /// Tenant administration.
     Tenant {
         #[command(subcommand)]
@@ -86,10 +102,21 @@ enum Command {
     Hunt(cmd_detect::HuntArgs),
     /// MCP security: discover client configs, scan tools, pin them.
     Mcp(cmd_mcp::McpArgs),
-    /// Scan an SBOM, lockfile or directory for known vulnerabilities (offline, OSV data).
+    /// Scan an SBOM, lockfile or directory for known vulnerabilities (OSV files or the store's database).
     Scan(cmd_vuln::ScanArgs),
     /// Write the SBOM (CycloneDX or SPDX) of the components found in a path.
     Sbom(cmd_vuln::SbomArgs),
+    /// Normalise scanner reports (Trivy, Grype, SARIF, CycloneDX VEX…) into findings.
+    Ingest(cmd_vuln::IngestArgs),
+    /// The vulnerability database in the store: import feeds, show status.
+    Db {
+        #[command(subcommand)]
+        command: cmd_vuln::DbCommand,
+    },
+    /// Posture and compliance: scan IaC with Rego policies, evaluate frameworks.
+    Posture(cmd_posture::PostureArgs),
+    /// Rego policy commands (tests).
+    Policy(cmd_posture::PolicyCmdArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,7 +175,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return cmd_mcp::run(args);
     }
     match &cli.command {
-        Command::Scan(args) => return cmd_vuln::scan(args),
+        Command::Posture(args) => return cmd_posture::posture(args),
+        Command::Policy(args) => return cmd_posture::policy(args),
+        _ => {}
+    }
+    match &cli.command {
+        Command::Scan(args) if !args.opts.osv.is_empty() => return cmd_vuln::scan(args),
+        Command::Ingest(args) if !args.needs_store() => return cmd_vuln::ingest_offline(args),
         Command::Sbom(args) => return cmd_vuln::sbom(args),
         _ => {}
     }
@@ -170,21 +203,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Serve { listen, role, demo } => serve(cfg, listen, role, demo).await,
             Command::Tenant { command } => tenant(cfg, command).await,
+            Command::Admin { command } => cmd_admin::admin(cfg, command).await,
+            Command::Audit { command } => cmd_admin::audit(cfg, command).await,
             Command::Bench { command } => bench::run(command).await,
             Command::Rules { .. } | Command::Hunt(_) => unreachable!("handled above"),
             Command::Config { .. } | Command::Schema { .. } | Command::Mcp(_) => {
                 unreachable!("handled above")
             }
-            Command::Scan(_) | Command::Sbom(_) => unreachable!("handled above"),
+            Command::Scan(args) => cmd_vuln::scan_with_store(&cfg, &args).await,
+            Command::Ingest(args) => {
+                let store = backends::build_store(&cfg).await?;
+                cmd_vuln::ingest(Some(store.as_ref()), &args).await
+            }
+            Command::Db { command } => cmd_vuln::db(&cfg, &command).await,
+            Command::Sbom(_) => unreachable!("handled above"),
+            Command::Posture(_) | Command::Policy(_) => unreachable!("handled above"),
         }
     })
 }
 
 fn export_schemas(dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Keys sorted, so the output does not depend on whether a dependency
+    // turned on serde_json's `preserve_order` (evtx does).
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut entries: Vec<_> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
     for (name, schema) in mcpsec_core::event::event_schemas() {
         let path = dir.join(&name);
-        let text = serde_json::to_string_pretty(&schema)? + "\n";
+        let text = serde_json::to_string_pretty(&sorted(schema))? + "\n";
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         println!("{}", path.display());
     }
@@ -245,6 +304,16 @@ async fn serve(
             );
         }
     }
+    let demo_credentials = if demo {
+        Some(cmd_admin::demo_credentials(b.store.as_ref(), demo::DEMO_TENANT).await?)
+    } else {
+        None
+    };
+
+    let mut builtin_rules = detection_service::BuiltinRules::load(&cfg.detection)?;
+    if demo {
+        builtin_rules = builtin_rules.with_extra(demo::rules());
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -266,7 +335,9 @@ async fn serve(
             consumers: cfg.worker.consumers,
             ..WorkerConfig::default()
         };
-        let w = EventWorker::new(b.clone(), wc);
+        let w = EventWorker::new(b.clone(), wc).with_handler(Arc::new(
+            detection_service::DetectionService::new(builtin_rules.clone()),
+        ));
         Some(tokio::spawn(w.run(shutdown_signal(stop_rx.clone()))))
     } else {
         None
@@ -275,22 +346,50 @@ async fn serve(
     let limits = ApiLimits {
         max_body_bytes: cfg.server.max_body_bytes,
         max_batch_events: cfg.server.max_batch_events,
+        auth: cfg.auth.settings(),
         ..ApiLimits::default()
     };
     let app = match role {
         Role::Worker => mcpsec_server::ops_router(b.clone(), limits),
-        Role::Api | Role::All => mcpsec_server::router(b.clone(), limits),
+        Role::Api | Role::All => mcpsec_server::router_with(
+            b.clone(),
+            limits,
+            Some(Arc::new(detection_service::DetectionApi::new(
+                builtin_rules.clone(),
+            ))),
+        ),
     };
+    let d = &cfg.detection;
+    if matches!(role, Role::Api | Role::All) && (d.syslog_udp.is_some() || d.syslog_tcp.is_some()) {
+        let tenant = TenantId::new(d.syslog_tenant.clone().unwrap_or_default())?;
+        let (udp, tcp) =
+            syslog_listener::start(b.bus.clone(), tenant, d.syslog_udp, d.syslog_tcp).await?;
+        for (proto, a) in [("udp", udp), ("tcp", tcp)] {
+            if let Some(a) = a {
+                println!("syslog listening on {proto}://{a}");
+            }
+        }
+    }
     let listener = tokio::net::TcpListener::bind(cfg.server.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, role = ?role, store = b.store.backend(), bus = b.bus.backend(), objects = b.objects.backend(), "mcpsec serving");
     println!("mcpsec listening on http://{addr} (role {role:?})");
-    if demo {
+    if let Some(c) = &demo_credentials {
         println!(
-            "demo tenant: curl http://{addr}/api/v1/tenants/demo/findings ; API docs: http://{addr}/api/docs"
+            "demo API key (owner of tenant demo, valid 30 days): {}",
+            c.api_key
         );
+        println!(
+            "demo tenant: curl -H 'Authorization: Bearer {}' http://{addr}/api/v1/tenants/demo/findings ; API docs: http://{addr}/api/docs",
+            c.api_key
+        );
+        if let Some((user, pw)) = &c.owner_login {
+            println!(
+                "demo login: user {user}, password {pw} (POST /api/v1/auth/login; shown once)"
+            );
+        }
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal(stop_rx))

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcpsec");
 
+/// The bootstrap (platform-admin) key every test server accepts; [`client`]
+/// sends it on every request. Tests of access control use [`anonymous_client`]
+/// or [`client_with_key`] instead.
+pub const TEST_BOOTSTRAP_KEY: &str = "mcpsec-e2e-bootstrap-key-0123456789";
+
 /// A running `mcpsec serve` process; killed on drop.
 pub struct Server {
     pub child: Child,
@@ -18,7 +23,9 @@ pub struct Server {
 
 impl Server {
     /// Starts `mcpsec serve --listen 127.0.0.1:0 <args>` with `data_dir` and
-    /// extra environment; waits for its "listening" line.
+    /// extra environment (with [`TEST_BOOTSTRAP_KEY`] as the bootstrap key and
+    /// rate limiting off, unless `env` says otherwise); waits for its
+    /// "listening" line.
     pub fn start(data_dir: &Path, args: &[&str], env: &[(&str, String)]) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
@@ -29,6 +36,8 @@ impl Server {
             .args(args)
             .current_dir(data_dir.parent().unwrap_or(data_dir))
             .env("RUST_LOG", "warn")
+            .env("MCPSEC_AUTH__BOOTSTRAP_API_KEY", TEST_BOOTSTRAP_KEY)
+            .env("MCPSEC_AUTH__RATE_LIMIT_PER_SECOND", "0")
             .env_remove("MCPSEC_CONFIG")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -81,11 +90,53 @@ impl Drop for Server {
     }
 }
 
+/// A client that authenticates as the platform admin ([`TEST_BOOTSTRAP_KEY`]).
 pub fn client() -> reqwest::Client {
+    client_with_key(TEST_BOOTSTRAP_KEY)
+}
+
+/// A client that sends `Authorization: Bearer <key>` on every request.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// A client without credentials.
+pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap()
+}
+
+/// Runs `mcpsec <args>` against `data_dir` (as the CLI of the server there)
+/// and returns its stdout; panics with stderr when it fails.
+pub fn cli(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .current_dir(data_dir.parent().unwrap_or(data_dir))
+        .env("RUST_LOG", "warn")
+        .env_remove("MCPSEC_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run mcpsec");
+    assert!(
+        out.status.success(),
+        "mcpsec {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Polls `check` until it returns true or `secs` pass.

@@ -1,0 +1,99 @@
+//! What streaming detection keeps in the store: each tenant's own Sigma rules
+//! (managed through the API, with a version counter that workers poll to
+//! hot-reload), and the correlation state per group key, so a correlation
+//! whose events arrive across a worker restart still fires.
+//!
+//! [`DetectionStore`] is a supertrait of [`Store`](crate::store::Store): every
+//! store backend implements it, and the shared conformance suite in
+//! `mcpsec-testkit` (`detection`) checks it, tenant isolation included.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::TenantId;
+use crate::domain::Severity;
+use crate::store::StoreResult;
+
+/// Longest accepted rule id (the `{id}` of `/tenants/{tenant}/rules/{id}`).
+pub const MAX_RULE_ID_LEN: usize = 128;
+/// Largest accepted rule text, in bytes.
+pub const MAX_RULE_BYTES: usize = 256 * 1024;
+
+/// Whether `id` is an acceptable tenant rule id: 1 to 128 characters of
+/// ASCII letters, digits, `-`, `_` and `.`.
+pub fn valid_rule_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_RULE_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// A Sigma rule (one YAML file, possibly several documents) that a tenant
+/// manages through the API.
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
+pub struct TenantRule {
+    pub tenant: TenantId,
+    /// The id in the URL (not necessarily the Sigma `id:` inside the YAML).
+    pub id: String,
+    /// Title of the rule's first document.
+    pub title: String,
+    /// Level of the rule's first document, when it has one.
+    pub level: Option<Severity>,
+    /// The Sigma YAML as it was uploaded.
+    pub yaml: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The correlation state of one group key, as the detection engine wrote it
+/// (opaque JSON to the store).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrelationState {
+    /// Correlation rule and group-by values, as the engine builds it.
+    pub key: String,
+    pub state: serde_json::Value,
+}
+
+/// Detection records of every tenant.
+#[async_trait]
+pub trait DetectionStore: Send + Sync + 'static {
+    /// Inserts or replaces a tenant rule and bumps the tenant's rule version.
+    async fn put_rule(&self, rule: &TenantRule) -> StoreResult<()>;
+    async fn get_rule(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<TenantRule>>;
+    /// Every rule of the tenant, by id.
+    async fn list_rules(&self, tenant: &TenantId) -> StoreResult<Vec<TenantRule>>;
+    /// Deletes a rule (bumping the version); false if there was none.
+    async fn delete_rule(&self, tenant: &TenantId, id: &str) -> StoreResult<bool>;
+    /// A counter that grows on every rule change of the tenant (0: never changed).
+    async fn rules_version(&self, tenant: &TenantId) -> StoreResult<u64>;
+
+    /// The stored states among `keys` (missing keys are absent from the result).
+    async fn load_correlation_states(
+        &self,
+        tenant: &TenantId,
+        keys: &[String],
+    ) -> StoreResult<Vec<CorrelationState>>;
+    /// Writes states in one transaction; a `None` state deletes its key.
+    async fn save_correlation_states(
+        &self,
+        tenant: &TenantId,
+        states: &[(String, Option<serde_json::Value>)],
+    ) -> StoreResult<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids() {
+        assert!(valid_rule_id("proc-whoami_1.v2"));
+        assert!(!valid_rule_id(""));
+        assert!(!valid_rule_id("a/b"));
+        assert!(!valid_rule_id("a b"));
+        assert!(!valid_rule_id(&"x".repeat(129)));
+    }
+}

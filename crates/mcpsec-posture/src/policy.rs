@@ -1,0 +1,527 @@
+//! Rego policies: loading, METADATA annotations, compilation.
+//!
+//! A policy is a `.rego` file whose package carries an OPA-style
+//! `# METADATA` comment block (YAML):
+//!
+//! ```rego
+//! # METADATA
+//! # title: Privileged container
+//! # description: Privileged containers have all capabilities of the host.
+//! # related_resources:
+//! #   - https://kubernetes.io/docs/concepts/security/pod-security-standards/
+//! # custom:
+//! #   id: K8S-001
+//! #   severity: high
+//! #   input: kubernetes
+//! #   selector: [workload]
+//! #   remediation: Remove `securityContext.privileged: true`.
+//! #   frameworks:
+//! #     cis-kubernetes: ["5.2.2"]
+//! package mcpsec.kubernetes.privileged
+//!
+//! import data.lib.k8s
+//!
+//! deny contains {"msg": msg, "path": c.path} if { ... }
+//! ```
+//!
+//! Each policy defines `deny`, a set of strings or of objects
+//! `{"msg", "path"?, "line"?}`; `path` is a field path in the input
+//! (`spec.containers[0].securityContext`) used to find the line. Files whose
+//! package starts with `lib.` are libraries added to every policy. Files
+//! ending in `_test.rego` are tests (see [`crate::ptest`]).
+//!
+//! Every policy is compiled once, in its own `regorus::Engine` (with the
+//! libraries), so a policy that fails to compile is reported with its file
+//! and reason and skipped without affecting the others. Each evaluation runs
+//! under a wall-clock limit (regorus' cooperative execution timer). regorus
+//! enforces memory limits only when built with its `allocator-memory-limits`
+//! feature (a custom global allocator), which this crate does not enable; a
+//! runaway policy is stopped by the time limit instead.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Duration;
+
+use include_dir::{Dir, include_dir};
+use mcpsec_core::domain::Severity;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PolicyError;
+use crate::inputs::InputKind;
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/policies");
+
+/// Kubernetes kinds that carry a pod template; `workload` in a selector.
+pub const WORKLOAD_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "PodTemplate",
+    "DeploymentConfig",
+];
+
+/// Default wall-clock limit of one policy evaluation.
+pub const DEFAULT_EVAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What a policy's METADATA says about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMeta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub input: InputKind,
+    /// Kubernetes kinds (or `workload`) / Terraform resource types the
+    /// policy applies to; empty means every target of its input.
+    pub selector: Vec<String>,
+    pub remediation: String,
+    pub references: Vec<String>,
+    /// Framework name → control ids this check provides evidence for.
+    pub frameworks: BTreeMap<String, Vec<String>>,
+}
+
+impl PolicyMeta {
+    /// Whether the policy looks at a target of this input and selector.
+    pub fn applies_to(&self, kind: InputKind, selector: &str) -> bool {
+        if kind != self.input {
+            return false;
+        }
+        self.selector.is_empty()
+            || self.selector.iter().any(|s| {
+                s == selector
+                    || s == "*"
+                    || (s == "workload" && WORKLOAD_KINDS.contains(&selector))
+                    || (s.ends_with('*') && selector.starts_with(&s[..s.len() - 1]))
+            })
+    }
+}
+
+/// One policy source.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub meta: PolicyMeta,
+    pub package: String,
+    /// `builtin:<path>` or the file path.
+    pub file: String,
+    pub rego: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawMeta {
+    title: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    related_resources: Vec<serde_yaml::Value>,
+    #[serde(default)]
+    custom: RawCustom,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawCustom {
+    id: Option<String>,
+    severity: Option<String>,
+    input: Option<String>,
+    #[serde(default)]
+    selector: Vec<String>,
+    remediation: Option<String>,
+    #[serde(default)]
+    frameworks: BTreeMap<String, Vec<serde_yaml::Value>>,
+}
+
+/// The package of a Rego module.
+pub fn package_of(rego: &str) -> Option<String> {
+    rego.lines().find_map(|l| {
+        let t = l.trim();
+        t.strip_prefix("package ")
+            .map(|p| p.split_whitespace().next().unwrap_or("").to_string())
+    })
+}
+
+/// The YAML text of the `# METADATA` block that precedes the package, if any.
+fn metadata_block(rego: &str) -> Option<String> {
+    let mut lines = rego.lines().skip_while(|l| l.trim() != "# METADATA");
+    lines.next()?;
+    let mut out = String::new();
+    for l in lines {
+        let t = l.trim_start();
+        let Some(c) = t.strip_prefix('#') else { break };
+        out.push_str(c.strip_prefix(' ').unwrap_or(c));
+        out.push('\n');
+    }
+    Some(out)
+}
+
+fn yaml_scalar(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads a policy's METADATA. `Ok(None)` for a library (package `lib.*`).
+pub fn parse_policy(file: &str, rego: &str) -> Result<Option<Policy>, PolicyError> {
+    let err = |reason: String| PolicyError {
+        file: file.to_string(),
+        reason,
+    };
+    let package = package_of(rego).ok_or_else(|| err("no package declaration".into()))?;
+    if package == "lib" || package.starts_with("lib.") {
+        return Ok(None);
+    }
+    let yaml = metadata_block(rego).ok_or_else(|| {
+        err("no `# METADATA` block (needs custom.id, custom.severity, custom.input)".into())
+    })?;
+    let raw: RawMeta =
+        serde_yaml::from_str(&yaml).map_err(|e| err(format!("invalid METADATA: {e}")))?;
+    let c = raw.custom;
+    let id = c.id.ok_or_else(|| err("METADATA lacks custom.id".into()))?;
+    let severity = c
+        .severity
+        .ok_or_else(|| err("METADATA lacks custom.severity".into()))?
+        .to_ascii_lowercase()
+        .parse::<Severity>()
+        .map_err(err)?;
+    let input = c
+        .input
+        .ok_or_else(|| err("METADATA lacks custom.input".into()))?
+        .parse::<InputKind>()
+        .map_err(err)?;
+    if !rego.contains("deny") {
+        return Err(err("policy defines no `deny` rule".into()));
+    }
+    let references = raw
+        .related_resources
+        .iter()
+        .filter_map(|r| match r {
+            serde_yaml::Value::Mapping(m) => m.get("ref").and_then(yaml_scalar),
+            other => yaml_scalar(other),
+        })
+        .collect();
+    let frameworks = c
+        .frameworks
+        .into_iter()
+        .map(|(k, v)| (k, v.iter().filter_map(yaml_scalar).collect()))
+        .collect();
+    Ok(Some(Policy {
+        meta: PolicyMeta {
+            title: raw.title.unwrap_or_else(|| id.clone()),
+            id,
+            description: raw.description.unwrap_or_default().trim().to_string(),
+            severity,
+            input,
+            selector: c.selector,
+            remediation: c.remediation.unwrap_or_default().trim().to_string(),
+            references,
+            frameworks,
+        },
+        package,
+        file: file.to_string(),
+        rego: rego.to_string(),
+    }))
+}
+
+/// Policies and libraries, before compilation.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    pub policies: Vec<Policy>,
+    /// `(file, rego)` of every library module.
+    pub libs: Vec<(String, String)>,
+    /// Policies that could not be read; they are skipped.
+    pub errors: Vec<PolicyError>,
+}
+
+impl PolicySet {
+    /// The embedded built-in pack.
+    pub fn builtin() -> Self {
+        let mut set = PolicySet::default();
+        let mut files = Vec::new();
+        collect_builtin(&BUILTIN, &mut files);
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, rego) in files {
+            set.add_source(&format!("builtin:{path}"), &rego);
+        }
+        set
+    }
+
+    /// An empty set (for `--no-builtin`).
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Adds one module; a policy with an id already present replaces it.
+    pub fn add_source(&mut self, file: &str, rego: &str) {
+        if file.ends_with("_test.rego") {
+            return;
+        }
+        match parse_policy(file, rego) {
+            Ok(Some(p)) => {
+                self.policies.retain(|q| q.meta.id != p.meta.id);
+                self.policies.push(p);
+            }
+            Ok(None) => self.libs.push((file.to_string(), rego.to_string())),
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    /// Adds every `.rego` file under `dir` (recursively).
+    pub fn load_dir(&mut self, dir: &Path) -> Result<usize, std::io::Error> {
+        let mut files = Vec::new();
+        rego_files(dir, &mut files)?;
+        files.sort();
+        let n = files.len();
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => self.add_source(&f.display().to_string(), &text),
+                Err(e) => self.errors.push(PolicyError {
+                    file: f.display().to_string(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Compiles every policy (once), each in its own engine with the
+    /// libraries. Policies that fail to compile are returned as errors.
+    pub fn compile(&self, timeout: Duration) -> CompiledPack {
+        self.compile_with(timeout, false)
+    }
+
+    /// Like [`PolicySet::compile`]; with `strict`, a built-in function
+    /// error (e.g. `lower(null)`) fails the evaluation instead of making the
+    /// expression undefined (OPA's default, used for scans).
+    pub fn compile_with(&self, timeout: Duration, strict: bool) -> CompiledPack {
+        let mut errors = self.errors.clone();
+        let mut base = regorus::Engine::new();
+        base.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit: timeout,
+            check_interval: NonZeroU32::new(64).expect("non-zero"),
+        });
+        let mut good_libs = Vec::new();
+        for (file, rego) in &self.libs {
+            let mut probe = base.clone();
+            match probe.add_policy(file.clone(), rego.clone()) {
+                Ok(_) => {
+                    base = probe;
+                    good_libs.push(file.clone());
+                }
+                Err(e) => errors.push(PolicyError {
+                    file: file.clone(),
+                    reason: first_line(&e.to_string()),
+                }),
+            }
+        }
+        let mut checks = Vec::new();
+        for p in &self.policies {
+            match compile_one(&base, p, strict) {
+                Ok(engine) => checks.push(CompiledPolicy {
+                    meta: p.meta.clone(),
+                    file: p.file.clone(),
+                    rule: format!("data.{}.deny", p.package),
+                    engine,
+                }),
+                Err(reason) => errors.push(PolicyError {
+                    file: p.file.clone(),
+                    reason,
+                }),
+            }
+        }
+        let combined = combine(&base, &self.policies, &checks, strict);
+        CompiledPack {
+            checks,
+            errors,
+            combined,
+        }
+    }
+}
+
+/// Rule that evaluates every check of an input kind at once, as an object
+/// `check id -> deny set`.
+pub fn combined_rule(kind: InputKind) -> String {
+    format!(
+        "data.mcpsec_all.{}.results",
+        kind.as_str().replace('-', "_")
+    )
+}
+
+/// One engine holding every compiled policy and, per input kind, a rule
+/// collecting all their `deny` sets: the libraries' rules (pod spec,
+/// containers...) are then computed once per target instead of once per
+/// check. Evaluations fall back to the per-policy engines on error.
+fn combine(
+    base: &regorus::Engine,
+    policies: &[Policy],
+    checks: &[CompiledPolicy],
+    strict: bool,
+) -> Option<regorus::Engine> {
+    let mut engine = base.clone();
+    let mut by_kind: BTreeMap<InputKind, Vec<(&str, &str)>> = BTreeMap::new();
+    for c in checks {
+        let p = policies.iter().find(|p| p.file == c.file)?;
+        engine.add_policy(p.file.clone(), p.rego.clone()).ok()?;
+        by_kind
+            .entry(c.meta.input)
+            .or_default()
+            .push((c.meta.id.as_str(), c.rule.as_str()));
+    }
+    for (kind, rules) in by_kind {
+        let mut m = format!(
+            "package mcpsec_all.{}\n\nimport rego.v1\n\n",
+            kind.as_str().replace('-', "_")
+        );
+        m.push_str("results := {\n");
+        for (id, rule) in rules {
+            m.push_str(&format!("\t{id:?}: {rule},\n"));
+        }
+        m.push_str("}\n");
+        engine
+            .add_policy(format!("mcpsec_all/{kind}.rego"), m)
+            .ok()?;
+        engine.set_strict_builtin_errors(strict);
+        engine.set_input(regorus::Value::new_object());
+        engine.eval_rule(combined_rule(kind)).ok()?;
+    }
+    Some(engine)
+}
+
+fn first_line(s: &str) -> String {
+    s.trim().to_string()
+}
+
+fn compile_one(
+    base: &regorus::Engine,
+    p: &Policy,
+    strict: bool,
+) -> Result<regorus::Engine, String> {
+    let mut engine = base.clone();
+    engine
+        .add_policy(p.file.clone(), p.rego.clone())
+        .map_err(|e| first_line(&e.to_string()))?;
+    engine.set_strict_builtin_errors(strict);
+    // regorus resolves and schedules rules on first evaluation: evaluate once
+    // on an empty input so compile errors surface here, not per target.
+    engine.set_input(regorus::Value::new_object());
+    engine
+        .eval_rule(format!("data.{}.deny", p.package))
+        .map_err(|e| first_line(&e.to_string()))?;
+    Ok(engine)
+}
+
+fn collect_builtin(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
+    for f in dir.files() {
+        if f.path().extension().is_some_and(|e| e == "rego")
+            && let Some(text) = f.contents_utf8()
+        {
+            out.push((f.path().display().to_string(), text.to_string()));
+        }
+    }
+    for d in dir.dirs() {
+        collect_builtin(d, out);
+    }
+}
+
+/// Every `.rego` file under `dir`.
+pub fn rego_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), std::io::Error> {
+    if dir.is_file() {
+        out.push(dir.to_path_buf());
+        return Ok(());
+    }
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            rego_files(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "rego") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The built-in library modules (`lib.*`), for policy tests.
+pub fn builtin_libs() -> Vec<(String, String)> {
+    PolicySet::builtin().libs
+}
+
+/// A policy ready to evaluate.
+#[derive(Clone)]
+pub struct CompiledPolicy {
+    pub meta: PolicyMeta,
+    pub file: String,
+    /// `data.<package>.deny`.
+    pub rule: String,
+    pub engine: regorus::Engine,
+}
+
+/// The compiled pack.
+#[derive(Clone)]
+pub struct CompiledPack {
+    pub checks: Vec<CompiledPolicy>,
+    /// Policies skipped because they failed to load or compile.
+    pub errors: Vec<PolicyError>,
+    /// All checks in one engine (see [`combined_rule`]); `None` when they
+    /// could not be combined, then checks are evaluated one by one.
+    pub combined: Option<regorus::Engine>,
+}
+
+impl CompiledPack {
+    pub fn metas(&self) -> impl Iterator<Item = &PolicyMeta> {
+        self.checks.iter().map(|c| &c.meta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "# METADATA\n# title: T\n# related_resources:\n#   - https://a\n#   - ref: https://b\n# custom:\n#   id: X-1\n#   severity: HIGH\n#   input: kubernetes\n#   frameworks:\n#     soc2: [CC6.1]\npackage x.one\n\ndeny contains \"bad\" if input.bad\n";
+
+    #[test]
+    fn metadata_is_read() {
+        let p = parse_policy("f.rego", GOOD).unwrap().unwrap();
+        assert_eq!(p.meta.id, "X-1");
+        assert_eq!(p.meta.severity, Severity::High);
+        assert_eq!(p.meta.references, vec!["https://a", "https://b"]);
+        assert_eq!(p.meta.frameworks["soc2"], vec!["CC6.1"]);
+        assert_eq!(p.package, "x.one");
+    }
+
+    #[test]
+    fn broken_policy_is_reported_and_skipped() {
+        let mut set = PolicySet::empty();
+        set.add_source("good.rego", GOOD);
+        set.add_source(
+            "bad.rego",
+            &GOOD
+                .replace("X-1", "X-2")
+                .replace("x.one", "x.two")
+                .replace("input.bad", "input.bad ++ )"),
+        );
+        set.add_source("nometa.rego", "package y\ndeny contains 1 if true\n");
+        let pack = set.compile(DEFAULT_EVAL_TIMEOUT);
+        assert_eq!(pack.checks.len(), 1);
+        assert_eq!(pack.errors.len(), 2, "{:?}", pack.errors);
+        assert!(pack.errors.iter().any(|e| e.file == "bad.rego"));
+    }
+
+    #[test]
+    fn builtin_pack_compiles() {
+        let set = PolicySet::builtin();
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let pack = set.compile(DEFAULT_EVAL_TIMEOUT);
+        assert!(pack.errors.is_empty(), "{:?}", pack.errors);
+        assert!(pack.combined.is_some(), "checks could not be combined");
+        let mut ids: Vec<_> = pack.metas().map(|m| m.id.clone()).collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate check ids");
+    }
+}

@@ -1,0 +1,489 @@
+//! [`VulnDbStore`] for [`SqlStore`]: advisories (`vuln_advisories`, the
+//! whole [`AdvisoryRecord`] as JSON in `body`), their package keys
+//! (`vuln_advisory_packages`) and ecosystems (`vuln_advisory_ecosystems`),
+//! KEV entries (`vuln_kev`) and EPSS scores (`vuln_epss`). Migrations:
+//! `0004_vulndb.sql`.
+//!
+//! Global reference data: no table here has a `tenant_id` (see
+//! [`mcpsec_core::vulndb`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use mcpsec_core::store::{StoreError, StoreResult};
+use mcpsec_core::vulndb::{
+    AdvisoryRecord, EpssScore, KevEntry, PackageKey, SourceCount, UpsertCounts, VulnDbStatus,
+    VulnDbStore,
+};
+
+use crate::backend::Backend;
+use crate::query::{Arg, Statement, rows_per_statement};
+use crate::{SqlStore, record};
+
+/// A statement whose SQL is `head` followed by `(…),(…)` rows and `tail`.
+fn multi_row(head: &str, rows: &[Vec<Arg>], tail: &str) -> Statement {
+    let mut args = Vec::new();
+    let mut sql = String::from(head);
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for (j, a) in row.iter().enumerate() {
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            args.push(a.clone());
+            sql.push_str(&format!("${}", args.len()));
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    Statement { sql, args }
+}
+
+/// `head` + `(v1, v2, …)` + `tail`: an `IN` list of text values.
+fn in_list(head: &str, values: &[&str], tail: &str) -> Statement {
+    let args: Vec<Arg> = values.iter().map(|v| Arg::Text(v.to_string())).collect();
+    let ph: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
+    Statement {
+        sql: format!("{head}({}){tail}", ph.join(", ")),
+        args,
+    }
+}
+
+fn multi_row_chunks(
+    head: &str,
+    rows: Vec<Vec<Arg>>,
+    tail: &str,
+    max_params: usize,
+) -> Vec<Statement> {
+    let Some(cols) = rows.first().map(Vec::len) else {
+        return Vec::new();
+    };
+    rows.chunks(rows_per_statement(max_params, cols))
+        .map(|c| multi_row(head, c, tail))
+        .collect()
+}
+
+fn parse_u64(what: &str, s: &str) -> StoreResult<u64> {
+    s.trim()
+        .parse()
+        .map_err(|_| StoreError::Internal(format!("vulndb status: bad {what} {s:?}")))
+}
+
+fn nanos_to_time(n: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(n)
+}
+
+fn date_of(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// Stored `modified_ns` of the ids that exist.
+    async fn stored_modified(
+        &self,
+        op: &crate::store::Op,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, i64>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+            let s = in_list(
+                "SELECT id, CAST(modified_ns AS TEXT) FROM vuln_advisories WHERE id IN ",
+                chunk,
+                "",
+            );
+            for r in self.backend.fetch_rows(&s).await.map_err(|e| op.sql(e))? {
+                let n = r.body.trim().parse::<i64>().map_err(|_| {
+                    StoreError::Internal(format!("vuln_advisories {:?}: bad modified_ns", r.id))
+                })?;
+                out.insert(r.id, n);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn advisories_where_id_in(
+        &self,
+        op: &crate::store::Op,
+        head: &str,
+        ids: &[&str],
+        tail: &str,
+    ) -> StoreResult<BTreeMap<String, AdvisoryRecord>> {
+        let mut out = BTreeMap::new();
+        for chunk in ids.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+            let s = in_list(head, chunk, tail);
+            for r in self.backend.fetch_rows(&s).await.map_err(|e| op.sql(e))? {
+                let rec: AdvisoryRecord = record::decode("vuln_advisories", &r.id, &r.body)?;
+                out.insert(r.id, rec);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn by_cve<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &crate::store::Op,
+        table: &str,
+        cves: &[String],
+    ) -> StoreResult<Vec<T>> {
+        let mut cves: Vec<&str> = cves.iter().map(String::as_str).collect();
+        cves.sort_unstable();
+        cves.dedup();
+        let mut out = Vec::new();
+        for chunk in cves.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+            let s = in_list(
+                &format!("SELECT cve, body FROM {table} WHERE cve IN "),
+                chunk,
+                " ORDER BY cve",
+            );
+            for r in self.backend.fetch_rows(&s).await.map_err(|e| op.sql(e))? {
+                out.push(record::decode(table, &r.id, &r.body)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn eco_base(e: &str) -> &str {
+    e.split(':').next().unwrap_or(e)
+}
+
+#[async_trait]
+impl<B: Backend> VulnDbStore for SqlStore<B> {
+    async fn upsert_advisories(&self, records: &[AdvisoryRecord]) -> StoreResult<UpsertCounts> {
+        let op = self.op("upsert_advisories");
+        op.run(async {
+            // One record per id, the newest `modified` winning.
+            let mut unique: BTreeMap<&str, (&AdvisoryRecord, i64)> = BTreeMap::new();
+            for r in records {
+                // Clamped: real feeds hold dates like 0001-01-01 (the body keeps them).
+                let ns = record::unix_nanos_saturating(r.modified);
+                match unique.get(r.id.as_str()) {
+                    Some((_, old)) if *old >= ns => {}
+                    _ => {
+                        unique.insert(r.id.as_str(), (r, ns));
+                    }
+                }
+            }
+            if unique.is_empty() {
+                return Ok(UpsertCounts::default());
+            }
+            let ids: Vec<&str> = unique.keys().copied().collect();
+            let stored = self.stored_modified(&op, &ids).await?;
+            let mut counts = UpsertCounts::default();
+            let mut write: Vec<(&AdvisoryRecord, i64)> = Vec::new();
+            let mut replaced: Vec<&str> = Vec::new();
+            for (id, (r, ns)) in &unique {
+                match stored.get(*id) {
+                    None => {
+                        counts.inserted += 1;
+                        write.push((r, *ns));
+                    }
+                    Some(old) if *old < *ns => {
+                        counts.updated += 1;
+                        replaced.push(id);
+                        write.push((r, *ns));
+                    }
+                    Some(_) => counts.unchanged += 1,
+                }
+            }
+            if write.is_empty() {
+                return Ok(counts);
+            }
+            let mut stmts = Vec::new();
+            for chunk in replaced.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+                stmts.push(in_list(
+                    "DELETE FROM vuln_advisory_packages WHERE advisory_id IN ",
+                    chunk,
+                    "",
+                ));
+                stmts.push(in_list(
+                    "DELETE FROM vuln_advisory_ecosystems WHERE advisory_id IN ",
+                    chunk,
+                    "",
+                ));
+            }
+            let mut adv_rows = Vec::with_capacity(write.len());
+            let mut pkg_rows = Vec::new();
+            let mut eco_rows = Vec::new();
+            for (r, ns) in &write {
+                let body = record::encode("vuln_advisories", &r.id, r)?;
+                adv_rows.push(vec![
+                    Arg::Text(r.id.clone()),
+                    Arg::Text(r.source.clone()),
+                    Arg::Int(*ns),
+                    Arg::Int(i64::from(r.withdrawn.is_some())),
+                    Arg::Text(body),
+                ]);
+                if r.withdrawn.is_none() {
+                    let mut pk: Vec<&PackageKey> = r.packages.iter().collect();
+                    pk.sort();
+                    pk.dedup();
+                    for p in pk {
+                        pkg_rows.push(vec![
+                            Arg::Text(p.ecosystem.clone()),
+                            Arg::Text(p.name.clone()),
+                            Arg::Text(r.id.clone()),
+                        ]);
+                    }
+                }
+                let mut ecos: Vec<&str> = r.ecosystems.iter().map(|e| eco_base(e)).collect();
+                ecos.sort_unstable();
+                ecos.dedup();
+                for e in ecos {
+                    eco_rows.push(vec![Arg::Text(r.id.clone()), Arg::Text(e.to_string())]);
+                }
+            }
+            stmts.extend(multi_row_chunks(
+                "INSERT INTO vuln_advisories (id, source, modified_ns, withdrawn, body) VALUES ",
+                adv_rows,
+                " ON CONFLICT (id) DO UPDATE SET source = excluded.source, \
+                 modified_ns = excluded.modified_ns, withdrawn = excluded.withdrawn, \
+                 body = excluded.body WHERE vuln_advisories.modified_ns < excluded.modified_ns",
+                B::MAX_BIND_PARAMS,
+            ));
+            stmts.extend(multi_row_chunks(
+                "INSERT INTO vuln_advisory_packages (ecosystem, name, advisory_id) VALUES ",
+                pkg_rows,
+                " ON CONFLICT (ecosystem, name, advisory_id) DO NOTHING",
+                B::MAX_BIND_PARAMS,
+            ));
+            stmts.extend(multi_row_chunks(
+                "INSERT INTO vuln_advisory_ecosystems (advisory_id, ecosystem) VALUES ",
+                eco_rows,
+                " ON CONFLICT (advisory_id, ecosystem) DO NOTHING",
+                B::MAX_BIND_PARAMS,
+            ));
+            self.backend
+                .execute_all(&stmts)
+                .await
+                .map_err(|e| op.sql(e))?;
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn advisories_for_packages(
+        &self,
+        packages: &[PackageKey],
+    ) -> StoreResult<Vec<AdvisoryRecord>> {
+        let op = self.op("advisories_for_packages");
+        op.run(async {
+            let mut keys: Vec<&PackageKey> = packages.iter().collect();
+            keys.sort();
+            keys.dedup();
+            let mut out: BTreeMap<String, AdvisoryRecord> = BTreeMap::new();
+            for chunk in keys.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 2).min(200)) {
+                let mut args = Vec::new();
+                let mut conds = Vec::new();
+                for k in chunk {
+                    args.push(Arg::Text(k.ecosystem.clone()));
+                    args.push(Arg::Text(k.name.clone()));
+                    conds.push(format!(
+                        "(ecosystem = ${} AND name = ${})",
+                        args.len() - 1,
+                        args.len()
+                    ));
+                }
+                let s = Statement {
+                    sql: format!(
+                        "SELECT id, body FROM vuln_advisories WHERE id IN \
+                         (SELECT advisory_id FROM vuln_advisory_packages WHERE {}) ORDER BY id",
+                        conds.join(" OR ")
+                    ),
+                    args,
+                };
+                for r in self.backend.fetch_rows(&s).await.map_err(|e| op.sql(e))? {
+                    if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(r.id) {
+                        let rec = record::decode("vuln_advisories", slot.key(), &r.body)?;
+                        slot.insert(rec);
+                    }
+                }
+            }
+            Ok(out.into_values().collect())
+        })
+        .await
+    }
+
+    async fn advisories_by_id(&self, ids: &[String]) -> StoreResult<Vec<AdvisoryRecord>> {
+        let op = self.op("advisories_by_id");
+        op.run(async {
+            let mut ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Ok(self
+                .advisories_where_id_in(
+                    &op,
+                    "SELECT id, body FROM vuln_advisories WHERE id IN ",
+                    &ids,
+                    "",
+                )
+                .await?
+                .into_values()
+                .collect())
+        })
+        .await
+    }
+
+    async fn upsert_kev(&self, entries: &[KevEntry]) -> StoreResult<u64> {
+        let op = self.op("upsert_kev");
+        op.run(async {
+            let unique: BTreeMap<&str, &KevEntry> =
+                entries.iter().map(|e| (e.cve.as_str(), e)).collect();
+            let mut rows = Vec::with_capacity(unique.len());
+            for (cve, e) in &unique {
+                rows.push(vec![
+                    Arg::Text(cve.to_string()),
+                    Arg::OptText(e.date_added.map(|d| d.format("%Y-%m-%d").to_string())),
+                    Arg::Text(record::encode("vuln_kev", cve, e)?),
+                ]);
+            }
+            let n = rows.len() as u64;
+            let stmts = multi_row_chunks(
+                "INSERT INTO vuln_kev (cve, date_added, body) VALUES ",
+                rows,
+                " ON CONFLICT (cve) DO UPDATE SET date_added = excluded.date_added, \
+                 body = excluded.body",
+                B::MAX_BIND_PARAMS,
+            );
+            if !stmts.is_empty() {
+                self.backend
+                    .execute_all(&stmts)
+                    .await
+                    .map_err(|e| op.sql(e))?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn kev_entries(&self, cves: &[String]) -> StoreResult<Vec<KevEntry>> {
+        let op = self.op("kev_entries");
+        op.run(self.by_cve(&op, "vuln_kev", cves)).await
+    }
+
+    async fn upsert_epss(&self, scores: &[EpssScore]) -> StoreResult<u64> {
+        let op = self.op("upsert_epss");
+        op.run(async {
+            let unique: BTreeMap<&str, &EpssScore> =
+                scores.iter().map(|e| (e.cve.as_str(), e)).collect();
+            let mut rows = Vec::with_capacity(unique.len());
+            for (cve, e) in &unique {
+                if !(0.0..=1.0).contains(&e.score) || !(0.0..=1.0).contains(&e.percentile) {
+                    return Err(StoreError::Invalid(format!(
+                        "EPSS {cve}: score and percentile must be within 0..1"
+                    )));
+                }
+                rows.push(vec![
+                    Arg::Text(cve.to_string()),
+                    Arg::OptText(e.date.map(|d| d.format("%Y-%m-%d").to_string())),
+                    Arg::Text(record::encode("vuln_epss", cve, e)?),
+                ]);
+            }
+            let n = rows.len() as u64;
+            let stmts = multi_row_chunks(
+                "INSERT INTO vuln_epss (cve, score_date, body) VALUES ",
+                rows,
+                " ON CONFLICT (cve) DO UPDATE SET score_date = excluded.score_date, \
+                 body = excluded.body",
+                B::MAX_BIND_PARAMS,
+            );
+            if !stmts.is_empty() {
+                self.backend
+                    .execute_all(&stmts)
+                    .await
+                    .map_err(|e| op.sql(e))?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn epss_scores(&self, cves: &[String]) -> StoreResult<Vec<EpssScore>> {
+        let op = self.op("epss_scores");
+        op.run(self.by_cve(&op, "vuln_epss", cves)).await
+    }
+
+    async fn vulndb_status(&self) -> StoreResult<VulnDbStatus> {
+        let op = self.op("vulndb_status");
+        op.run(async {
+            // Two text columns per row (the backend's row shape): the group
+            // key and the space-separated numbers.
+            let groups = Statement {
+                sql: "SELECT a.source || '|' || COALESCE(e.ecosystem, ''), \
+                      CAST(COUNT(*) AS TEXT) || ' ' || CAST(SUM(a.withdrawn) AS TEXT) || ' ' \
+                      || CAST(MAX(a.modified_ns) AS TEXT) \
+                      FROM vuln_advisories a LEFT JOIN vuln_advisory_ecosystems e \
+                      ON e.advisory_id = a.id GROUP BY a.source, e.ecosystem"
+                    .into(),
+                args: vec![],
+            };
+            let mut advisories = Vec::new();
+            for r in self
+                .backend
+                .fetch_rows(&groups)
+                .await
+                .map_err(|e| op.sql(e))?
+            {
+                let (source, ecosystem) = r.id.split_once('|').unwrap_or((&r.id, ""));
+                let nums: Vec<&str> = r.body.split(' ').collect();
+                let [count, withdrawn, newest] = nums[..] else {
+                    return Err(StoreError::Internal(format!(
+                        "vulndb status: bad row {:?}",
+                        r.body
+                    )));
+                };
+                advisories.push(SourceCount {
+                    source: source.to_string(),
+                    ecosystem: ecosystem.to_string(),
+                    records: parse_u64("count", count)?,
+                    withdrawn: parse_u64("withdrawn", withdrawn)?,
+                    newest_modified: newest.parse::<i64>().ok().map(nanos_to_time),
+                });
+            }
+            advisories.sort_by(|a, b| (&a.source, &a.ecosystem).cmp(&(&b.source, &b.ecosystem)));
+            let count = |table: &str| Statement {
+                sql: format!("SELECT COUNT(*) FROM {table}"),
+                args: vec![],
+            };
+            let newest = |col: &str, table: &str| Statement {
+                sql: format!(
+                    "SELECT CAST('{table}' AS TEXT), COALESCE(MAX({col}), '') FROM {table}"
+                ),
+                args: vec![],
+            };
+            let n = |v: i64| u64::try_from(v).unwrap_or(0);
+            let kev_entries = n(self
+                .backend
+                .fetch_count(&count("vuln_kev"))
+                .await
+                .map_err(|e| op.sql(e))?);
+            let epss_scores = n(self
+                .backend
+                .fetch_count(&count("vuln_epss"))
+                .await
+                .map_err(|e| op.sql(e))?);
+            let kev_newest = self
+                .backend
+                .fetch_rows(&newest("date_added", "vuln_kev"))
+                .await
+                .map_err(|e| op.sql(e))?;
+            let epss_newest = self
+                .backend
+                .fetch_rows(&newest("score_date", "vuln_epss"))
+                .await
+                .map_err(|e| op.sql(e))?;
+            Ok(VulnDbStatus {
+                advisories,
+                kev_entries,
+                kev_newest_date_added: kev_newest.first().and_then(|r| date_of(&r.body)),
+                epss_scores,
+                epss_newest_date: epss_newest.first().and_then(|r| date_of(&r.body)),
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,237 @@
+//! Conformance suite for [`DetectionStore`]: tenant rules with their version
+//! counter, correlation state per group key, the alert `technique` filter,
+//! and tenant isolation of all of it.
+
+use mcpsec_core::TenantId;
+use mcpsec_core::detection::TenantRule;
+use mcpsec_core::domain::Severity;
+use mcpsec_core::store::{AlertFilter, Store};
+use serde_json::json;
+
+use crate::store::{alert, t};
+
+/// Runs every detection-store check against `store`.
+pub async fn run_detection_conformance(store: &dyn Store) {
+    rules_crud_and_version(store).await;
+    correlation_states(store).await;
+    alert_technique_filter(store).await;
+    detection_tenant_isolation(store).await;
+}
+
+pub fn rule(tenant: &TenantId, id: &str, title: &str) -> TenantRule {
+    TenantRule {
+        tenant: tenant.clone(),
+        id: id.to_string(),
+        title: title.to_string(),
+        level: Some(Severity::High),
+        yaml: format!(
+            "title: {title}\nlogsource: {{product: test}}\ndetection: {{s: {{a: 1}}, condition: s}}\n"
+        ),
+        updated_at: t(5),
+    }
+}
+
+pub async fn rules_crud_and_version(store: &dyn Store) {
+    let tenant = crate::unique_tenant("rules");
+    assert_eq!(store.rules_version(&tenant).await.unwrap(), 0);
+    assert!(store.list_rules(&tenant).await.unwrap().is_empty());
+    assert_eq!(store.get_rule(&tenant, "r1").await.unwrap(), None);
+
+    let r1 = rule(&tenant, "r1", "one");
+    store.put_rule(&r1).await.unwrap();
+    let v1 = store.rules_version(&tenant).await.unwrap();
+    assert!(v1 >= 1);
+    assert_eq!(
+        store.get_rule(&tenant, "r1").await.unwrap(),
+        Some(r1.clone())
+    );
+
+    let mut r1b = rule(&tenant, "r1", "one, changed");
+    r1b.updated_at = t(6);
+    store.put_rule(&r1b).await.unwrap();
+    let v2 = store.rules_version(&tenant).await.unwrap();
+    assert!(v2 > v1, "replacing a rule bumps the version");
+    store.put_rule(&rule(&tenant, "a0", "zero")).await.unwrap();
+    let ids: Vec<String> = store
+        .list_rules(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["a0", "r1"], "listed by id");
+    assert_eq!(store.get_rule(&tenant, "r1").await.unwrap(), Some(r1b));
+
+    let v3 = store.rules_version(&tenant).await.unwrap();
+    assert!(store.delete_rule(&tenant, "r1").await.unwrap());
+    let v4 = store.rules_version(&tenant).await.unwrap();
+    assert!(v4 > v3, "deleting bumps the version");
+    assert!(!store.delete_rule(&tenant, "r1").await.unwrap());
+    assert_eq!(store.get_rule(&tenant, "r1").await.unwrap(), None);
+    assert_eq!(store.list_rules(&tenant).await.unwrap().len(), 1);
+}
+
+pub async fn correlation_states(store: &dyn Store) {
+    let tenant = crate::unique_tenant("corr");
+    let keys = vec!["c1/bob".to_string(), "c1/alice".to_string()];
+    assert!(
+        store
+            .load_correlation_states(&tenant, &keys)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .save_correlation_states(
+            &tenant,
+            &[
+                ("c1/bob".into(), Some(json!({"members": [1, 2]}))),
+                ("c1/alice".into(), Some(json!({"members": []}))),
+            ],
+        )
+        .await
+        .unwrap();
+    let mut got = store
+        .load_correlation_states(&tenant, &["c1/bob".to_string(), "nope".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    let s = got.pop().unwrap();
+    assert_eq!(s.key, "c1/bob");
+    assert_eq!(s.state, json!({"members": [1, 2]}));
+
+    // Overwrite one, delete the other, in one call.
+    store
+        .save_correlation_states(
+            &tenant,
+            &[
+                ("c1/bob".into(), Some(json!({"members": [3]}))),
+                ("c1/alice".into(), None),
+            ],
+        )
+        .await
+        .unwrap();
+    let got = store.load_correlation_states(&tenant, &keys).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].state, json!({"members": [3]}));
+
+    // Many keys at once (chunked under the bind-parameter limit).
+    let many: Vec<(String, Option<serde_json::Value>)> = (0..1200)
+        .map(|i| (format!("k{i:05}"), Some(json!(i))))
+        .collect();
+    store.save_correlation_states(&tenant, &many).await.unwrap();
+    let keys: Vec<String> = many.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(
+        store
+            .load_correlation_states(&tenant, &keys)
+            .await
+            .unwrap()
+            .len(),
+        1200
+    );
+    store.save_correlation_states(&tenant, &[]).await.unwrap();
+}
+
+pub async fn alert_technique_filter(store: &dyn Store) {
+    let tenant = crate::unique_tenant("tech");
+    let mut a1 = alert(&tenant, "a1", "r1", Severity::High, Some("host:a"), t(1));
+    a1.techniques = vec!["T1059.001".into(), "T1027".into()];
+    let mut a2 = alert(&tenant, "a2", "r1", Severity::High, Some("host:a"), t(2));
+    a2.techniques = vec!["T1059".into()];
+    let mut a3 = alert(&tenant, "a3", "r2", Severity::Low, None, t(3));
+    a3.techniques = vec![];
+    let mut a4 = alert(&tenant, "a4", "r2", Severity::Low, None, t(4));
+    a4.techniques = vec!["t1105".into()];
+    for a in [&a1, &a2, &a3, &a4] {
+        assert!(store.insert_alert(a).await.unwrap());
+        assert!(
+            !store.insert_alert(a).await.unwrap(),
+            "insert is idempotent"
+        );
+    }
+    let list = |technique: &str| {
+        let filter = AlertFilter {
+            technique: Some(technique.to_string()),
+            ..Default::default()
+        };
+        let tenant = tenant.clone();
+        async move {
+            store
+                .list_alerts(&tenant, &filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("T1059").await, ["a1", "a2"], "sub-techniques match");
+    assert_eq!(list("t1059.001").await, ["a1"]);
+    assert_eq!(list("T1027").await, ["a1"]);
+    assert_eq!(list("T1105").await, ["a4"], "stored ids are uppercased");
+    assert!(
+        list("T105").await.is_empty(),
+        "no prefix match inside an id"
+    );
+    assert!(list("T1059%").await.is_empty());
+    let filter = AlertFilter {
+        technique: Some("T1059".into()),
+        rule_id: Some("r1".into()),
+        since: Some(t(2)),
+        ..Default::default()
+    };
+    let got: Vec<String> = store
+        .list_alerts(&tenant, &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(got, ["a2"], "combines with the other filters");
+}
+
+pub async fn detection_tenant_isolation(store: &dyn Store) {
+    let a = crate::unique_tenant("deta");
+    let b = crate::unique_tenant("detb");
+    store.put_rule(&rule(&a, "r1", "a's rule")).await.unwrap();
+    assert_eq!(store.get_rule(&b, "r1").await.unwrap(), None);
+    assert!(store.list_rules(&b).await.unwrap().is_empty());
+    assert_eq!(store.rules_version(&b).await.unwrap(), 0);
+    assert!(!store.delete_rule(&b, "r1").await.unwrap());
+    assert!(store.get_rule(&a, "r1").await.unwrap().is_some());
+
+    store
+        .save_correlation_states(&a, &[("k".into(), Some(json!(1)))])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .load_correlation_states(&b, &["k".to_string()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .save_correlation_states(&b, &[("k".into(), None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .load_correlation_states(&a, &["k".to_string()])
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "another tenant's delete leaves it alone"
+    );
+
+    let mut al = alert(&a, "x1", "r", Severity::High, None, t(1));
+    al.techniques = vec!["T1003".into()];
+    store.insert_alert(&al).await.unwrap();
+    let filter = AlertFilter {
+        technique: Some("T1003".into()),
+        ..Default::default()
+    };
+    assert!(store.list_alerts(&b, &filter).await.unwrap().is_empty());
+    assert_eq!(store.list_alerts(&a, &filter).await.unwrap().len(), 1);
+}
