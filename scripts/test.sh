@@ -168,7 +168,7 @@ export MCPSEC_TEST_S3_SECRET_KEY=$S3_SECRET
 
 # --- 4. tests -----------------------------------------------------------------
 log "cargo test (with PostgreSQL, Kafka protocol and S3)"
-if ! cargo test --workspace -j "$JOBS" "$@"; then
+if ! cargo test --workspace -j "$JOBS" --no-fail-fast "$@"; then
   log "tests failed; service logs follow"
   for f in "$STATE/tansu.log" "$STATE/weed.log" "$STATE/pg/pg.log"; do
     echo "== $f" >&2; tail -20 "$f" >&2 || true

@@ -317,6 +317,14 @@ pub fn parse_config_file(path: &Path, client: Option<&str>) -> Result<ParsedConf
 }
 
 /// Parses config text (JSON with comments and trailing commas accepted).
+/// Map entries in key order, whatever serde_json's `preserve_order` feature
+/// (unified into the workspace by other crates) does, so output is stable.
+fn sorted(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
+}
+
 pub fn parse_config_str(
     text: &str,
     path: &Path,
@@ -356,7 +364,7 @@ pub fn parse_config_str(
         maps.push(("context_servers".into(), None, m));
     }
     if let Some(Value::Object(projects)) = obj.get("projects") {
-        for (proj, p) in projects {
+        for (proj, p) in sorted(projects) {
             if let Some(m) = p.get("mcpServers") {
                 maps.push((format!("projects.{proj}.mcpServers"), Some(proj.clone()), m));
             }
@@ -372,7 +380,7 @@ pub fn parse_config_str(
                 ),
             ));
         };
-        for (name, entry) in entries {
+        for (name, entry) in sorted(entries) {
             let here = format!("{at}.{name}");
             match parse_entry(name, entry, &here, path, client, scope.clone()) {
                 Ok(Some(s)) => out.servers.push(s),
