@@ -557,10 +557,16 @@ pub struct PageParams {
 
 impl PageParams {
     fn page(&self) -> Page {
-        Page {
-            after: self.after.clone(),
-            limit: self.limit.unwrap_or(100).clamp(1, Page::MAX_LIMIT),
-        }
+        page(self.after.clone(), self.limit)
+    }
+}
+
+/// The page a cursor and an optional size ask for (default 100, at most
+/// `Page::MAX_LIMIT`); shared by every list endpoint's parameters.
+fn page(after: Option<String>, limit: Option<u32>) -> Page {
+    Page {
+        after,
+        limit: limit.unwrap_or(100).clamp(1, Page::MAX_LIMIT),
     }
 }
 
@@ -623,11 +629,7 @@ async fn list_findings(
 ) -> Result<Json<FindingList>, ApiError> {
     let tenant = tenant_param(&tenant)?;
     let q = query(q)?;
-    let page = PageParams {
-        after: q.after,
-        limit: q.limit,
-    }
-    .page();
+    let page = page(q.after, q.limit);
     let filter = FindingFilter {
         asset_id: q.asset_id,
         status: q.status,
@@ -724,11 +726,7 @@ async fn list_alerts(
 ) -> Result<Json<AlertList>, ApiError> {
     let tenant = tenant_param(&tenant)?;
     let q = query(q)?;
-    let page = PageParams {
-        after: q.after,
-        limit: q.limit,
-    }
-    .page();
+    let page = page(q.after, q.limit);
     let filter = AlertFilter {
         rule_id: q.rule_id,
         technique: q.technique,
