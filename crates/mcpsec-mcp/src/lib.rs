@@ -8,12 +8,19 @@
 //! table, JSON or SARIF. Detection rules and capability keywords are data
 //! (`rules/*.yaml`, embedded), and users can load their own rule files.
 //!
+//! Live parts (tokio): [`connect`] inventories servers over stdio and
+//! streamable HTTP with the official Rust SDK (`rmcp`), [`proxy`] is the guard
+//! proxy (policy on `tools/list` and `tools/call`, secret redaction, call
+//! events), [`server`] a minimal MCP server core used by `mcpsec mcp serve`
+//! and the test server.
+//!
 //! This crate depends on `mcpsec-core` only among the workspace crates: it
-//! knows no store, bus, web framework or async runtime, does no network I/O
-//! and never prints secret values from client configurations.
+//! knows no store or bus, and never prints secret values from client
+//! configurations.
 
 pub mod analyze;
 pub mod config;
+pub mod connect;
 pub mod error;
 pub mod finding;
 pub mod flows;
@@ -21,6 +28,7 @@ pub mod pin;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod server;
 pub mod text;
 pub mod tools;
 
