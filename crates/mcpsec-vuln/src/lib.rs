@@ -16,6 +16,7 @@ pub mod inputs;
 pub mod lockfile;
 pub mod osv;
 pub mod output;
+pub mod pom;
 pub mod purl;
 pub mod reports;
 pub mod sbom;

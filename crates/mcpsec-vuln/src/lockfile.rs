@@ -1,6 +1,7 @@
 //! Lockfile extractors: package-lock.json (v1–v3), yarn.lock (v1 and
 //! berry), pnpm-lock.yaml, Cargo.lock, poetry.lock, requirements.txt pins,
-//! go.mod, Gemfile.lock, composer.lock.
+//! go.mod, Gemfile.lock, composer.lock, uv.lock, Pipfile.lock, pom.xml
+//! (declared versions), gradle.lockfile, NuGet packages.lock.json.
 
 use std::collections::BTreeSet;
 
@@ -20,6 +21,11 @@ pub enum LockfileKind {
     GoMod,
     GemfileLock,
     ComposerLock,
+    UvLock,
+    PipfileLock,
+    PomXml,
+    GradleLockfile,
+    NugetLock,
 }
 
 /// Why a lockfile could not be read.
@@ -41,7 +47,14 @@ pub fn kind_of(file_name: &str) -> Option<LockfileKind> {
         "go.mod" => LockfileKind::GoMod,
         "Gemfile.lock" | "gems.locked" => LockfileKind::GemfileLock,
         "composer.lock" => LockfileKind::ComposerLock,
+        "uv.lock" => LockfileKind::UvLock,
+        "Pipfile.lock" => LockfileKind::PipfileLock,
+        "pom.xml" => LockfileKind::PomXml,
+        "gradle.lockfile" | "buildscript-gradle.lockfile" => LockfileKind::GradleLockfile,
+        "packages.lock.json" => LockfileKind::NugetLock,
         n if n.starts_with("requirements") && n.ends_with(".txt") => LockfileKind::Requirements,
+        // gradle/dependency-locks/<configuration>.lockfile (Gradle < 7).
+        n if n.ends_with(".lockfile") => LockfileKind::GradleLockfile,
         _ => return None,
     })
 }
@@ -60,6 +73,11 @@ pub fn parse(kind: LockfileKind, bytes: &[u8]) -> Result<Vec<Component>, Lockfil
         LockfileKind::GoMod => go_mod(text),
         LockfileKind::GemfileLock => gemfile_lock(text),
         LockfileKind::ComposerLock => composer_lock(text).map_err(err)?,
+        LockfileKind::UvLock => uv_lock(text).map_err(err)?,
+        LockfileKind::PipfileLock => pipfile_lock(text).map_err(err)?,
+        LockfileKind::PomXml => crate::pom::parse(text).map_err(err)?.components,
+        LockfileKind::GradleLockfile => gradle_lockfile(text),
+        LockfileKind::NugetLock => nuget_lock(text).map_err(err)?,
     };
     // One entry per (name, version).
     let mut seen = BTreeSet::new();
@@ -368,6 +386,104 @@ fn composer_lock(text: &str) -> Result<Vec<Component>, String> {
                 p.get("version").and_then(Value::as_str),
             ) {
                 out.push(Component::from_parts("Packagist", n, ver));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn uv_lock(text: &str) -> Result<Vec<Component>, String> {
+    let v: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for p in v
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let (Some(n), Some(ver)) = (
+            p.get("name").and_then(|x| x.as_str()),
+            p.get("version").and_then(|x| x.as_str()),
+        ) else {
+            continue;
+        };
+        // The project itself and local path packages are not on PyPI.
+        let local = p.get("source").and_then(|s| s.as_table()).is_some_and(|s| {
+            ["virtual", "editable", "directory", "path"]
+                .iter()
+                .any(|k| s.contains_key(*k))
+        });
+        if !local {
+            out.push(Component::from_parts("PyPI", n, ver));
+        }
+    }
+    Ok(out)
+}
+
+fn pipfile_lock(text: &str) -> Result<Vec<Component>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if !v.is_object() {
+        return Err("top level is not an object".into());
+    }
+    let mut out = Vec::new();
+    for section in ["default", "develop"] {
+        for (n, p) in v
+            .get(section)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            // Git/path entries have no `version`.
+            if let Some(ver) = p.get("version").and_then(Value::as_str) {
+                let ver = ver
+                    .trim_start_matches("===")
+                    .trim_start_matches("==")
+                    .trim();
+                if !ver.is_empty() {
+                    out.push(Component::from_parts("PyPI", n, ver));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn gradle_lockfile(text: &str) -> Vec<Component> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        // group:artifact:version=configuration,…
+        let coord = l.split('=').next().unwrap_or(l);
+        let parts: Vec<&str> = coord.split(':').collect();
+        if parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && !p.contains(' ')) {
+            out.push(Component::from_parts(
+                "Maven",
+                &format!("{}:{}", parts[0], parts[1]),
+                parts[2],
+            ));
+        }
+    }
+    out
+}
+
+fn nuget_lock(text: &str) -> Result<Vec<Component>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let frameworks = v
+        .get("dependencies")
+        .and_then(Value::as_object)
+        .ok_or("no `dependencies` object")?;
+    let mut out = Vec::new();
+    for deps in frameworks.values().filter_map(Value::as_object) {
+        for (n, d) in deps {
+            // Project references are not NuGet packages.
+            if d.get("type").and_then(Value::as_str) == Some("Project") {
+                continue;
+            }
+            if let Some(ver) = d.get("resolved").and_then(Value::as_str) {
+                out.push(Component::from_parts("NuGet", n, ver));
             }
         }
     }

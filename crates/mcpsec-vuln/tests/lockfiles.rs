@@ -15,6 +15,18 @@ const DIRS: &[(&str, LockfileKind)] = &[
     ("language/golang/gomod", LockfileKind::GoMod),
     ("language/ruby/gemfilelock", LockfileKind::GemfileLock),
     ("language/php/composerlock", LockfileKind::ComposerLock),
+    ("language/python/uvlock", LockfileKind::UvLock),
+    ("language/python/pipfilelock", LockfileKind::PipfileLock),
+    ("language/java/pomxml", LockfileKind::PomXml),
+    ("language/java/gradlelockfile", LockfileKind::GradleLockfile),
+    (
+        "language/dotnet/packageslockjson/valid",
+        LockfileKind::NugetLock,
+    ),
+    (
+        "language/dotnet/packageslockjson/invalid",
+        LockfileKind::NugetLock,
+    ),
 ];
 
 fn parse(
@@ -67,6 +79,9 @@ fn every_lockfile_parses_or_errors() {
     assert!(ok > 100);
 }
 
+/// `resolved` entries in the sample (all frameworks, `Project` entries excluded), counted by hand.
+const NUGET_VALID: usize = 8;
+
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
     v.iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -103,6 +118,62 @@ fn hand_verified_entries() {
             PnpmLock,
             &[("acorn", "8.11.3")],
         ),
+        (
+            "language/python/uvlock/source-git.lock",
+            UvLock,
+            &[("ruff", "0.8.1")],
+        ),
+        (
+            "language/python/uvlock/names-outside-package-block.lock",
+            UvLock,
+            &[("first-pkg", "1.0.0"), ("second-pkg", "2.0.0")],
+        ),
+        (
+            "language/python/pipfilelock/two-packages.json",
+            PipfileLock,
+            &[("itsdangerous", "2.1.2"), ("markupsafe", "2.1.1")],
+        ),
+        (
+            "language/java/pomxml/interpolation.xml",
+            PomXml,
+            &[
+                ("org.mine:mypackage", "1.0.0"),
+                ("org.mine:my.package", "2.3.4"),
+            ],
+        ),
+        (
+            "language/java/pomxml/with-dependency-management.xml",
+            PomXml,
+            &[
+                ("io.netty:netty-all", "4.1.9"),
+                ("org.slf4j:slf4j-log4j12", "1.7.25"),
+            ],
+        ),
+        (
+            // alice, bob from a property, chuck from dependencyManagement;
+            // frank's version is only in the parent POM.
+            "language/java/pomxml/with-parent.xml",
+            PomXml,
+            &[
+                ("org.alice:alice", "1.0.0"),
+                ("org.bob:bob", "2.0.0"),
+                ("org.chuck:chuck", "3.0.0"),
+            ],
+        ),
+        (
+            "language/java/gradlelockfile/with-bad-pkg",
+            GradleLockfile,
+            &[
+                (
+                    "org.springframework.boot:spring-boot-autoconfigure",
+                    "2.7.4",
+                ),
+                (
+                    "org.springframework.boot:spring-boot-configuration-processor",
+                    "2.7.5",
+                ),
+            ],
+        ),
     ];
     for (rel, kind, want) in cases {
         let Some(got) = parse(rel, *kind) else { return };
@@ -137,6 +208,20 @@ fn hand_verified_entries() {
             2,
         ),
         ("language/golang/gomod/two-packages.mod", GoMod, 3), // two modules + the `go` directive (stdlib)
+        // 14 registry packages; the virtual project is left out.
+        ("language/python/uvlock/grouped-packages.lock", UvLock, 14),
+        ("language/java/gradlelockfile/5-pkg", GradleLockfile, 5),
+        (
+            "language/java/gradlelockfile/only-comments",
+            GradleLockfile,
+            0,
+        ),
+        ("language/java/pomxml/transitive.xml", PomXml, 3),
+        (
+            "language/dotnet/packageslockjson/valid/packages.lock.json",
+            NugetLock,
+            NUGET_VALID,
+        ),
     ];
     for (rel, kind, n) in counts {
         let Some(got) = parse(rel, *kind) else { return };

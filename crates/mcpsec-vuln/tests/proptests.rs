@@ -48,6 +48,11 @@ proptest! {
             mcpsec_vuln::lockfile::LockfileKind::GoMod,
             mcpsec_vuln::lockfile::LockfileKind::Requirements,
             mcpsec_vuln::lockfile::LockfileKind::GemfileLock,
+            mcpsec_vuln::lockfile::LockfileKind::UvLock,
+            mcpsec_vuln::lockfile::LockfileKind::PipfileLock,
+            mcpsec_vuln::lockfile::LockfileKind::PomXml,
+            mcpsec_vuln::lockfile::LockfileKind::GradleLockfile,
+            mcpsec_vuln::lockfile::LockfileKind::NugetLock,
         ] {
             let _ = mcpsec_vuln::lockfile::parse(k, s.as_bytes());
         }
