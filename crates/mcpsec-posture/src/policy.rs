@@ -38,7 +38,7 @@
 //! feature (a custom global allocator), which this crate does not enable; a
 //! runaway policy is stopped by the time limit instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
@@ -334,62 +334,165 @@ impl PolicySet {
                 }),
             }
         }
-        let combined = combine(&base, &self.policies, &checks, strict);
+        let groups = build_groups(&base, &self.policies, &checks, strict);
         CompiledPack {
             checks,
             errors,
-            combined,
+            groups,
         }
     }
 }
 
-/// Rule that evaluates every check of an input kind at once, as an object
-/// `check id -> deny set`.
-pub fn combined_rule(kind: InputKind) -> String {
-    format!(
-        "data.mcpsec_all.{}.results",
-        kind.as_str().replace('-', "_")
-    )
+/// Rule, in every group engine, that evaluates all the group's checks at
+/// once, as an object `check id -> deny set`.
+pub const GROUP_RULE: &str = "data.mcpsec_group.results";
+
+/// Engines that each evaluate, in one call per target, every check that
+/// applies to one kind of target (a Kubernetes kind, a Terraform resource
+/// type...). Each engine holds the libraries and only those checks: regorus
+/// walks every module of an engine on each `data.` reference, so small
+/// engines are much faster than one holding the whole pack, and library
+/// rules (pod spec, containers...) are computed once per target instead of
+/// once per check.
+#[derive(Clone, Default)]
+pub struct Groups {
+    engines: Vec<regorus::Engine>,
+    /// Check indices (into [`CompiledPack::checks`]) of each engine.
+    members: Vec<Vec<usize>>,
+    by_selector: HashMap<(InputKind, String), usize>,
+    /// Group of targets whose selector no check names; absent when no
+    /// check applies to them.
+    default: HashMap<InputKind, usize>,
+    /// Prefix selectors (`aws_s3_*`): targets they match that are not
+    /// named explicitly are evaluated check by check.
+    prefixes: Vec<(InputKind, String)>,
 }
 
-/// One engine holding every compiled policy and, per input kind, a rule
-/// collecting all their `deny` sets: the libraries' rules (pod spec,
-/// containers...) are then computed once per target instead of once per
-/// check. Evaluations fall back to the per-policy engines on error.
-fn combine(
+/// Which evaluation a target gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupLookup {
+    /// Evaluate group engine n.
+    Group(usize),
+    /// No check applies.
+    Nothing,
+    /// Evaluate the applicable checks one by one.
+    PerCheck,
+}
+
+impl Groups {
+    /// How a target of this kind and selector is evaluated.
+    pub fn lookup(&self, kind: InputKind, selector: &str) -> GroupLookup {
+        if let Some(g) = self.by_selector.get(&(kind, selector.to_string())) {
+            return GroupLookup::Group(*g);
+        }
+        if self
+            .prefixes
+            .iter()
+            .any(|(k, p)| *k == kind && selector.starts_with(p.as_str()))
+        {
+            return GroupLookup::PerCheck;
+        }
+        match self.default.get(&kind) {
+            Some(g) => GroupLookup::Group(*g),
+            None => GroupLookup::Nothing,
+        }
+    }
+
+    /// Check indices evaluated by group `g`.
+    pub fn members(&self, g: usize) -> &[usize] {
+        &self.members[g]
+    }
+
+    /// Evaluates group `g` on an input: `check id -> deny set`.
+    pub fn eval(&mut self, g: usize, input: regorus::Value) -> Result<regorus::Value, String> {
+        let e = &mut self.engines[g];
+        e.set_input(input);
+        e.eval_rule(GROUP_RULE.to_string())
+            .map_err(|e| first_line(&e.to_string()))
+    }
+
+    /// Number of group engines.
+    pub fn len(&self) -> usize {
+        self.engines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.engines.is_empty()
+    }
+}
+
+/// Builds the group engines; `None` when a group could not be built (the
+/// scan then evaluates checks one by one).
+fn build_groups(
     base: &regorus::Engine,
     policies: &[Policy],
     checks: &[CompiledPolicy],
     strict: bool,
-) -> Option<regorus::Engine> {
-    let mut engine = base.clone();
-    let mut by_kind: BTreeMap<InputKind, Vec<(&str, &str)>> = BTreeMap::new();
-    for c in checks {
-        let p = policies.iter().find(|p| p.file == c.file)?;
-        engine.add_policy(p.file.clone(), p.rego.clone()).ok()?;
-        by_kind
-            .entry(c.meta.input)
-            .or_default()
-            .push((c.meta.id.as_str(), c.rule.as_str()));
-    }
-    for (kind, rules) in by_kind {
-        let mut m = format!(
-            "package mcpsec_all.{}\n\nimport rego.v1\n\n",
-            kind.as_str().replace('-', "_")
-        );
-        m.push_str("results := {\n");
-        for (id, rule) in rules {
-            m.push_str(&format!("\t{id:?}: {rule},\n"));
+) -> Option<Groups> {
+    let mut groups = Groups::default();
+    let mut by_members: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
+    let mut add = |groups: &mut Groups, members: Vec<usize>| -> Option<Option<usize>> {
+        if members.is_empty() {
+            return Some(None);
+        }
+        if let Some(g) = by_members.get(&members) {
+            return Some(Some(*g));
+        }
+        let mut engine = base.clone();
+        let mut m = String::from("package mcpsec_group\n\nimport rego.v1\n\nresults := {\n");
+        for &ci in &members {
+            let c = &checks[ci];
+            let p = policies.iter().find(|p| p.file == c.file)?;
+            engine.add_policy(p.file.clone(), p.rego.clone()).ok()?;
+            m.push_str(&format!("\t{:?}: {},\n", c.meta.id, c.rule));
         }
         m.push_str("}\n");
-        engine
-            .add_policy(format!("mcpsec_all/{kind}.rego"), m)
-            .ok()?;
+        engine.add_policy("mcpsec_group.rego".into(), m).ok()?;
         engine.set_strict_builtin_errors(strict);
         engine.set_input(regorus::Value::new_object());
-        engine.eval_rule(combined_rule(kind)).ok()?;
+        engine.eval_rule(GROUP_RULE.to_string()).ok()?;
+        let g = groups.engines.len();
+        groups.engines.push(engine);
+        groups.members.push(members.clone());
+        by_members.insert(members, g);
+        Some(Some(g))
+    };
+    for &kind in InputKind::ALL {
+        let mut selectors: Vec<String> = Vec::new();
+        for c in checks.iter().filter(|c| c.meta.input == kind) {
+            for s in &c.meta.selector {
+                if s == "workload" {
+                    selectors.extend(WORKLOAD_KINDS.iter().map(|k| k.to_string()));
+                } else if let Some(prefix) = s.strip_suffix('*') {
+                    if !prefix.is_empty() {
+                        groups.prefixes.push((kind, prefix.to_string()));
+                    }
+                } else {
+                    selectors.push(s.clone());
+                }
+            }
+        }
+        selectors.sort();
+        selectors.dedup();
+        let applicable = |sel: &str| -> Vec<usize> {
+            checks
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.meta.applies_to(kind, sel))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        for sel in selectors {
+            if let Some(g) = add(&mut groups, applicable(&sel))? {
+                groups.by_selector.insert((kind, sel), g);
+            }
+        }
+        // A selector no check names: only checks without a selector apply.
+        if let Some(g) = add(&mut groups, applicable("\u{0}"))? {
+            groups.default.insert(kind, g);
+        }
     }
-    Some(engine)
+    Some(groups)
 }
 
 fn first_line(s: &str) -> String {
@@ -466,9 +569,10 @@ pub struct CompiledPack {
     pub checks: Vec<CompiledPolicy>,
     /// Policies skipped because they failed to load or compile.
     pub errors: Vec<PolicyError>,
-    /// All checks in one engine (see [`combined_rule`]); `None` when they
-    /// could not be combined, then checks are evaluated one by one.
-    pub combined: Option<regorus::Engine>,
+    /// Checks grouped by the targets they apply to (see [`Groups`]);
+    /// `None` when they could not be combined, then checks are evaluated
+    /// one by one.
+    pub groups: Option<Groups>,
 }
 
 impl CompiledPack {
@@ -517,7 +621,7 @@ mod tests {
         assert!(set.errors.is_empty(), "{:?}", set.errors);
         let pack = set.compile(DEFAULT_EVAL_TIMEOUT);
         assert!(pack.errors.is_empty(), "{:?}", pack.errors);
-        assert!(pack.combined.is_some(), "checks could not be combined");
+        assert!(pack.groups.is_some(), "checks could not be combined");
         let mut ids: Vec<_> = pack.metas().map(|m| m.id.clone()).collect();
         let n = ids.len();
         ids.sort();

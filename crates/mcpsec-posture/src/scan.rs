@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::{InputError, PolicyError};
 use crate::inputs::{InputKind, Target, load_paths};
-use crate::policy::{CompiledPack, CompiledPolicy, PolicyMeta, combined_rule};
+use crate::policy::{CompiledPack, CompiledPolicy, GroupLookup, PolicyMeta};
 
 /// One failed check on one resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -190,28 +190,40 @@ pub fn evaluate_all(
             .enumerate()
             .map(|(n, part)| {
                 let mut checks = pack.checks.clone();
-                let mut combined = pack.combined.clone();
+                let mut groups = pack.groups.clone();
                 s.spawn(move || {
                     let mut res = Vec::new();
                     for (i, t) in part.iter().enumerate() {
-                        let all = combined.as_mut().and_then(|e| {
-                            e.set_input(t.input.clone());
-                            e.eval_rule(combined_rule(t.kind)).ok()
-                        });
-                        for (ci, c) in checks.iter_mut().enumerate() {
-                            if !c.meta.applies_to(t.kind, &t.selector) {
-                                continue;
+                        let ti = n * chunk + i;
+                        let lookup = groups
+                            .as_ref()
+                            .map_or(GroupLookup::PerCheck, |g| g.lookup(t.kind, &t.selector));
+                        match (lookup, groups.as_mut()) {
+                            (GroupLookup::Nothing, _) => {}
+                            (GroupLookup::Group(g), Some(groups)) => {
+                                match groups.eval(g, t.input.clone()) {
+                                    Ok(all) => {
+                                        for &ci in groups.members(g) {
+                                            let c = &checks[ci];
+                                            let v = &all[&regorus::Value::from(c.meta.id.as_str())];
+                                            res.push((ci, ti, outcome_of(&c.meta, t, v)));
+                                        }
+                                    }
+                                    // The group evaluation failed: isolate the culprit.
+                                    Err(_) => {
+                                        for &ci in groups.members(g) {
+                                            res.push((ci, ti, evaluate(&mut checks[ci], t)));
+                                        }
+                                    }
+                                }
                             }
-                            let outcome = match &all {
-                                Some(all) => outcome_of(
-                                    &c.meta,
-                                    t,
-                                    &all[&regorus::Value::from(c.meta.id.as_str())],
-                                ),
-                                // Combined evaluation failed: isolate the culprit.
-                                None => evaluate(c, t),
-                            };
-                            res.push((ci, n * chunk + i, outcome));
+                            _ => {
+                                for (ci, c) in checks.iter_mut().enumerate() {
+                                    if c.meta.applies_to(t.kind, &t.selector) {
+                                        res.push((ci, ti, evaluate(c, t)));
+                                    }
+                                }
+                            }
                         }
                     }
                     res

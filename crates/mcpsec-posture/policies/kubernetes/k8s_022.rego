@@ -17,7 +17,7 @@ import data.lib.k8s
 deny contains {"msg": sprintf("container %q sets %s to a literal value", [x.name, e.name]), "path": sprintf("%s.env[%d].value", [x.path, i])} if {
 	some x in k8s.containers
 	some i, e in k8s.coll(x.c.env)
-	regex.match(k8s.secret_name_pattern, e.name)
+	k8s.secret_name(e.name)
 	is_string(e.value)
 	count(e.value) >= 4
 	not startswith(e.value, "$(")

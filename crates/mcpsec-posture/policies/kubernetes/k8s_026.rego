@@ -20,12 +20,12 @@ pod_seccomp if k8s.pod_sc.seccompProfile.type in good_types
 
 pod_seccomp if {
 	a := object.get(object.get(k8s.pod_meta, "annotations", {}), "seccomp.security.alpha.kubernetes.io/pod", "")
-	regex.match(`^(runtime/default|docker/default|localhost/.+)$`, a)
+	k8s.good_seccomp_annotation(a)
 }
 
 pod_seccomp if {
 	a := object.get(object.get(input.metadata, "annotations", {}), "seccomp.security.alpha.kubernetes.io/pod", "")
-	regex.match(`^(runtime/default|docker/default|localhost/.+)$`, a)
+	k8s.good_seccomp_annotation(a)
 }
 
 deny contains {"msg": sprintf("container %q runs without a seccomp profile", [x.name]), "path": sprintf("%s.securityContext", [k8s.pod_spec_path])} if {

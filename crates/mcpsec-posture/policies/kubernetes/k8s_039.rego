@@ -16,7 +16,7 @@ import data.lib.k8s
 
 deny contains {"msg": sprintf("ConfigMap %q has secret-like key %s", [k8s.name, k]), "path": sprintf("data.%s", [k])} if {
 	some k, v in k8s.coll(object.get(input, "data", {}))
-	regex.match(k8s.secret_name_pattern, k)
+	k8s.secret_name(k)
 	is_string(v)
 	count(v) >= 4
 }

@@ -92,6 +92,26 @@ image_tag(image) := tag if {
 
 secret_name_pattern := `(?i)(passw(or)?d|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth)`
 
+# Whether a name looks like it holds a secret (the same words as
+# secret_name_pattern, with string functions: regorus compiles a regex on
+# every evaluation, which costs more than the rest of a check).
+secret_name_parts := ["password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "privatekey", "private_key", "private-key", "accesskey", "access_key", "access-key", "credential", "auth"]
+
+secret_name(n) if {
+	is_string(n)
+	l := lower(n)
+	some p in secret_name_parts
+	contains(l, p)
+}
+
+# A seccomp annotation value that selects a profile.
+good_seccomp_annotation(a) if a in {"runtime/default", "docker/default"}
+
+good_seccomp_annotation(a) if {
+	startswith(a, "localhost/")
+	count(a) > 10
+}
+
 # x when it is a collection (array, object, set), else empty: iterating a
 # null field must not be an error.
 coll(x) := x if is_array(x)
