@@ -898,6 +898,22 @@ pub struct HttpProxy {
     pub client: reqwest::Client,
 }
 
+impl HttpProxy {
+    /// A proxy to `upstream` with a default HTTP client (rustls with `ring`).
+    pub fn new(guard: Arc<Guard>, upstream: &str) -> Result<HttpProxy, String> {
+        crate::connect::install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(HttpProxy {
+            guard,
+            upstream: upstream.to_string(),
+            client,
+        })
+    }
+}
+
 /// Request headers forwarded to the upstream server.
 const FORWARD_HEADERS: &[&str] = &[
     "accept",
