@@ -61,9 +61,9 @@ impl Default for ApiLimits {
     }
 }
 
-struct AppState {
-    backends: Backends,
-    limits: ApiLimits,
+pub(crate) struct AppState {
+    pub(crate) backends: Backends,
+    pub(crate) limits: ApiLimits,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
     known_tenants: RwLock<HashSet<TenantId>>,
     /// Rule validation and ATT&CK lookups, when the binary wires detection in.
@@ -87,6 +87,7 @@ type Shared = State<Arc<AppState>>;
         list_tenants,
         list_assets,
         list_findings,
+        get_finding,
         transition_finding,
         list_alerts,
         get_event,
@@ -185,6 +186,7 @@ pub fn router_with(
         .route("/api/v1/tenants", post(create_tenant).get(list_tenants))
         .route("/api/v1/tenants/{tenant}/assets", get(list_assets))
         .route("/api/v1/tenants/{tenant}/findings", get(list_findings))
+        .route("/api/v1/tenants/{tenant}/findings/{id}", get(get_finding))
         .route(
             "/api/v1/tenants/{tenant}/findings/{id}/status",
             post(transition_finding),
@@ -206,14 +208,17 @@ pub fn router_with(
             "/api/v1/tenants/{tenant}/entities",
             get(detection_routes::list_entities),
         )
-        .with_state(state)
+        .with_state(state.clone())
         .merge(crate::auth::routes::router(authenticator.clone()))
         // Every route above passes the access policy (`auth::ROUTE_POLICY`);
         // the Swagger UI below and unknown routes do not need it.
         .route_layer(axum::middleware::from_fn_with_state(
-            authenticator,
+            authenticator.clone(),
             crate::auth::enforce,
         ))
+        // gRPC on the same port (HTTP/2), with its own policy table and
+        // authentication layer (`grpc::GRPC_POLICY`).
+        .merge(crate::grpc::router(state, authenticator))
         .merge(swagger_ui_dist::generate_routes(docs))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -321,7 +326,72 @@ async fn metrics_text(State(s): Shared) -> Response {
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::auth::routes::with_auth_docs(ApiDoc::openapi()))
+    Json(with_error_responses(crate::auth::routes::with_auth_docs(
+        ApiDoc::openapi(),
+    )))
+}
+
+/// Documents the error responses every operation can give (all with an
+/// [`ErrorBody`]) where its own annotation does not: 401/403/429 for
+/// authenticated routes, 400 for operations with parameters or a body, 413
+/// for a body, 503 for a backend outage. Checked by the Schemathesis run
+/// (`crates/mcpsec/tests/schemathesis.rs`).
+pub fn with_error_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let m = axum::http::Method::from_bytes(method.as_bytes()).expect("method");
+            let public = matches!(
+                crate::auth::policy_for(&m, path),
+                Some(crate::auth::Policy::Public)
+            );
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let has_body = op.request_body.is_some();
+            let mut add = |code: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| error(description).into());
+            };
+            if has_params || has_body {
+                add("400", "Malformed request or invalid parameter");
+            }
+            if has_body {
+                add("413", "Request body too large");
+            }
+            if !public {
+                add("401", "No valid credential");
+                add(
+                    "403",
+                    "The credential may not do this (permission or tenant)",
+                );
+                add("429", "Rate limit exceeded");
+            }
+            if path.starts_with("/api/v1/") && !public {
+                add("503", "A backend is unavailable; retry later");
+            }
+        }
+    }
+    doc
 }
 
 /// A batch of events: either `{"events": [...]}` or a bare array.
@@ -382,43 +452,28 @@ impl AppState {
         }
         Ok(())
     }
-}
 
-/// Validates a batch of events and publishes it on the bus. Answers only once
-/// the publish is durable; on any validation error nothing is published and
-/// the response lists every rejected event.
-#[utoipa::path(post, path = "/api/v1/events", request_body = IngestRequest, responses(
-    (status = 202, description = "Published durably", body = IngestResponse),
-    (status = 400, description = "Malformed or invalid events", body = ErrorBody),
-    (status = 413, description = "Body too large", body = ErrorBody),
-    (status = 503, description = "Bus unavailable; nothing was accepted", body = ErrorBody)))]
-async fn ingest_events(
-    State(s): Shared,
-    Extension(principal): Extension<Principal>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let span = tracing::info_span!("ingest_events", events = tracing::field::Empty);
-    crate::trace::continue_from_http(&span, &headers);
-    async move {
-        let req: IngestRequest = json_body(body)?;
-        let raw = match req {
-            IngestRequest::Wrapped { events } | IngestRequest::Bare(events) => events,
-        };
-        tracing::Span::current().record("events", raw.len());
+    /// Validates a batch of events and publishes it durably (all or
+    /// nothing); returns the event ids in order. Shared by REST and gRPC
+    /// ingest.
+    pub(crate) async fn ingest(
+        &self,
+        principal: &Principal,
+        raw: Vec<RawEvent>,
+    ) -> Result<Vec<String>, ApiError> {
         if raw.is_empty() {
             return Err(ApiError::new(
                 ErrorCode::InvalidArgument,
                 "the batch is empty",
             ));
         }
-        if raw.len() > s.limits.max_batch_events {
+        if raw.len() > self.limits.max_batch_events {
             return Err(ApiError::new(
                 ErrorCode::PayloadTooLarge,
                 format!(
                     "{} events in one batch; the limit is {}",
                     raw.len(),
-                    s.limits.max_batch_events
+                    self.limits.max_batch_events
                 ),
             ));
         }
@@ -463,7 +518,7 @@ async fn ingest_events(
         let mut checked: HashSet<TenantId> = HashSet::new();
         for (index, e) in events.iter().enumerate() {
             if !checked.contains(&e.tenant) {
-                if s.tenant_exists(&e.tenant).await? {
+                if self.tenant_exists(&e.tenant).await? {
                     checked.insert(e.tenant.clone());
                 } else {
                     errors.push(ItemError {
@@ -486,8 +541,34 @@ async fn ingest_events(
             err.details = errors;
             return Err(err);
         }
-        s.publish(&events).await?;
-        let ids: Vec<String> = events.into_iter().map(|e| e.id).collect();
+        self.publish(&events).await?;
+        Ok(events.into_iter().map(|e| e.id).collect())
+    }
+}
+
+/// Validates a batch of events and publishes it on the bus. Answers only once
+/// the publish is durable; on any validation error nothing is published and
+/// the response lists every rejected event.
+#[utoipa::path(post, path = "/api/v1/events", request_body = IngestRequest, responses(
+    (status = 202, description = "Published durably", body = IngestResponse),
+    (status = 400, description = "Malformed or invalid events", body = ErrorBody),
+    (status = 413, description = "Body too large", body = ErrorBody),
+    (status = 503, description = "Bus unavailable; nothing was accepted", body = ErrorBody)))]
+async fn ingest_events(
+    State(s): Shared,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let span = tracing::info_span!("ingest_events", events = tracing::field::Empty);
+    crate::trace::continue_from_http(&span, &headers);
+    async move {
+        let req: IngestRequest = json_body(body)?;
+        let raw = match req {
+            IngestRequest::Wrapped { events } | IngestRequest::Bare(events) => events,
+        };
+        tracing::Span::current().record("events", raw.len());
+        let ids = s.ingest(&principal, raw).await?;
         Ok((
             StatusCode::ACCEPTED,
             Json(IngestResponse {
@@ -640,6 +721,23 @@ async fn list_findings(
     Ok(Json(FindingList::new(items, &page)))
 }
 
+/// One finding of a tenant.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/findings/{id}",
+    params(("tenant" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Finding), (status = 404, body = ErrorBody)))]
+async fn get_finding(
+    State(s): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Finding>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    s.backends
+        .store
+        .get_finding(&tenant, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("finding {id:?}")))
+}
+
 /// A lifecycle transition.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -661,45 +759,64 @@ async fn transition_finding(
 ) -> Result<Json<Finding>, ApiError> {
     let tenant = tenant_param(&tenant)?;
     let req: TransitionRequest = json_body(body)?;
-    let before = s
-        .backends
-        .store
-        .get_finding(&tenant, &id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("finding {id:?}")))?;
     let after = s
-        .backends
-        .store
-        .transition_finding(&tenant, &id, req.status, req.reason.clone(), Utc::now())
+        .triage(&principal, tenant, &id, req.status, req.reason)
         .await?;
-    crate::auth::audit(
-        s.backends.store.as_ref(),
-        crate::auth::audit_record(
-            &principal,
-            Some(&tenant),
-            "finding.transition",
-            Some(&id),
-            &[
-                ("from", before.status.as_str()),
-                ("to", after.status.as_str()),
-                ("reason", req.reason.as_deref().unwrap_or("")),
-            ],
-        ),
-    )
-    .await;
-    let event = Event::new(
-        tenant,
-        "mcpsec://api",
-        Some(after.asset_id.clone()),
-        &FindingUpdated {
-            finding_id: id,
-            from: before.status,
-            to: after.status,
-            reason: req.reason,
-        },
-    );
-    s.publish(std::slice::from_ref(&event)).await?;
     Ok(Json(after))
+}
+
+impl AppState {
+    /// Moves a finding through its lifecycle, audits it and publishes
+    /// `finding.updated`; shared by REST and GraphQL (the caller has checked
+    /// `findings:triage` on the tenant).
+    pub(crate) async fn triage(
+        &self,
+        principal: &Principal,
+        tenant: TenantId,
+        id: &str,
+        status: FindingStatus,
+        reason: Option<String>,
+    ) -> Result<Finding, ApiError> {
+        let before = self
+            .backends
+            .store
+            .get_finding(&tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("finding {id:?}")))?;
+        let after = self
+            .backends
+            .store
+            .transition_finding(&tenant, id, status, reason.clone(), Utc::now())
+            .await?;
+        crate::auth::audit(
+            self.backends.store.as_ref(),
+            crate::auth::audit_record(
+                principal,
+                Some(&tenant),
+                "finding.transition",
+                Some(id),
+                &[
+                    ("from", before.status.as_str()),
+                    ("to", after.status.as_str()),
+                    ("reason", reason.as_deref().unwrap_or("")),
+                ],
+            ),
+        )
+        .await;
+        let event = Event::new(
+            tenant,
+            "mcpsec://api",
+            Some(after.asset_id.clone()),
+            &FindingUpdated {
+                finding_id: id.to_string(),
+                from: before.status,
+                to: after.status,
+                reason,
+            },
+        );
+        self.publish(std::slice::from_ref(&event)).await?;
+        Ok(after)
+    }
 }
 
 /// Alert filters.

@@ -119,6 +119,11 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
             Tenant(FindingsRead),
         ),
         (
+            "GET",
+            "/api/v1/tenants/{tenant}/findings/{id}",
+            Tenant(FindingsRead),
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/findings/{id}/status",
             Tenant(FindingsTriage),

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod detection;
 pub mod error;
+pub mod grpc;
 pub mod metrics;
 pub mod trace;
 pub mod worker;

@@ -44,6 +44,11 @@ const ROUTES: &[(&str, &str, Need)] = &[
         Need::Tenant("findings:read"),
     ),
     (
+        "GET",
+        "/api/v1/tenants/{tenant}/findings/{id}",
+        Need::Tenant("findings:read"),
+    ),
+    (
         "POST",
         "/api/v1/tenants/{tenant}/findings/{id}/status",
         Need::Tenant("findings:triage"),
