@@ -1,5 +1,6 @@
-//! `mcpsec mcp …`: MCP client config discovery, offline tool scanning,
-//! pinning. Needs no store or configuration; all logic is in `mcpsec-mcp`.
+//! `mcpsec mcp …`: MCP client config discovery, live and offline tool
+//! scanning, pinning, the guard proxy, `install-proxy` and `serve`. Needs no
+//! store or configuration; all logic is in `mcpsec-mcp`.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -8,7 +9,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use mcpsec_core::domain::Severity;
-use mcpsec_mcp::config::{DiscoveryEnv, ParsedConfig, discover, parse_config_file};
+use std::time::Duration;
+
+use mcpsec_mcp::config::{DiscoveryEnv, ParsedConfig, ServerConfig, discover, parse_config_file};
+use mcpsec_mcp::connect::{ConnectError, Inventory, Limits, inventory_all};
+use mcpsec_mcp::install::{ProxyCommand, install};
 use mcpsec_mcp::pin::{DEFAULT_PIN_FILE, PinFile};
 use mcpsec_mcp::report::{self, Format, Report};
 use mcpsec_mcp::scan::{read_tools_dir, read_tools_file, scan};
@@ -63,13 +68,20 @@ enum McpCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: OutFormat,
     },
-    /// Scan client configs (discovered when none are given) and the saved tools lists of their servers.
+    /// Scan client configs (discovered when none are given): connect to their
+    /// servers (unless --offline) and analyse the live tools, plus saved tools lists.
     Scan {
         /// Client config files.
         configs: Vec<PathBuf>,
-        /// Directory of `<server>.json` files holding each server's `tools/list` result.
+        /// Directory of `<server>.json` files holding each server's `tools/list` result
+        /// (used instead of connecting for the servers it has a file for).
         #[arg(long)]
         tools_dir: Option<PathBuf>,
+        /// Do not start or connect to any server; only saved tools lists and config checks.
+        #[arg(long, alias = "no-connect")]
+        offline: bool,
+        #[command(flatten)]
+        live: LiveArgs,
         /// Compare with this pin file (reports added, removed and changed tools).
         #[arg(long)]
         pins: Option<PathBuf>,
@@ -94,6 +106,10 @@ enum McpCommand {
     },
     /// Record the hash of every tool into a pin file.
     Pin {
+        /// Connect to the servers of these client configs and pin their live tools.
+        configs: Vec<PathBuf>,
+        #[command(flatten)]
+        live: LiveArgs,
         /// Pin every `<server>.json` tools list in this directory.
         #[arg(long)]
         tools_dir: Option<PathBuf>,
@@ -106,6 +122,38 @@ enum McpCommand {
         #[arg(long, default_value = DEFAULT_PIN_FILE)]
         pins: PathBuf,
     },
+    /// Connect to the servers of client configs (discovered when none are given) and
+    /// print their server info, tools, prompts and resources.
+    Inventory {
+        configs: Vec<PathBuf>,
+        #[command(flatten)]
+        live: LiveArgs,
+    },
+    /// Guard proxy between an MCP client and a server (stdio: `-- COMMAND ARGS...`;
+    /// streamable HTTP: `--listen ADDR --upstream URL`).
+    Proxy(Box<ProxyArgs>),
+    /// Route a client config's stdio servers through `mcpsec mcp proxy` (keeps a backup).
+    InstallProxy {
+        /// The client config file to rewrite.
+        config: PathBuf,
+        /// Policy file for the proxies (made absolute).
+        #[arg(long)]
+        policy: PathBuf,
+        /// Pin file for the proxies (made absolute).
+        #[arg(long)]
+        pins: Option<PathBuf>,
+        /// Print the new config instead of writing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Serve mcpsec's checks as an MCP server (stdio, or streamable HTTP with --listen).
+    Serve {
+        /// Serve streamable HTTP at http://ADDR/mcp instead of stdio.
+        #[arg(long)]
+        listen: Option<String>,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// List the detection rules.
     Rules {
         #[command(flatten)]
@@ -115,12 +163,66 @@ enum McpCommand {
     },
 }
 
+#[derive(Debug, Args)]
+struct LiveArgs {
+    /// Seconds allowed per server for starting/connecting, the handshake and listing.
+    #[arg(long, default_value_t = 20)]
+    timeout: u64,
+    /// Servers contacted at the same time.
+    #[arg(long, default_value_t = 4)]
+    parallel: usize,
+}
+
+impl LiveArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            ..Limits::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ProxyArgs {
+    /// Policy file (YAML; see docs/mcp-security.md).
+    #[arg(long)]
+    policy: PathBuf,
+    /// Name of the proxied server (in policy rules, pins and logs).
+    #[arg(long, default_value = "server")]
+    server: String,
+    /// Pin file (overrides `tools_list.pins` of the policy).
+    #[arg(long)]
+    pins: Option<PathBuf>,
+    /// Listen address for the streamable HTTP proxy (e.g. 127.0.0.1:8931).
+    #[arg(long, requires = "upstream")]
+    listen: Option<String>,
+    /// Upstream streamable HTTP MCP endpoint URL.
+    #[arg(long, requires = "listen")]
+    upstream: Option<String>,
+    /// Also post every event to this mcpsec platform (`POST URL/api/v1/events`).
+    #[arg(long, requires = "api_key")]
+    platform: Option<String>,
+    /// API key for --platform.
+    #[arg(long, env = "MCPSEC_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Tenant of the posted events.
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// The stdio server to start: `-- COMMAND ARGS...`.
+    #[arg(last = true)]
+    command: Vec<String>,
+}
+
 pub fn run(args: &McpArgs) -> anyhow::Result<()> {
     match &args.command {
         McpCommand::Discover { path, format } => discover_cmd(path, *format),
         McpCommand::Scan {
             configs,
             tools_dir,
+            offline,
+            live,
             pins,
             rules,
             out,
@@ -128,10 +230,27 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             let analyzer = analyzer(rules)?;
             let mut errors = Vec::new();
             let parsed = load_configs(configs, &mut errors)?;
-            let tools = match tools_dir {
+            let mut tools = match tools_dir {
                 Some(d) => read_tools_dir(d).with_context(|| format!("reading {}", d.display()))?,
                 None => BTreeMap::new(),
             };
+            if !offline {
+                let servers: Vec<ServerConfig> = parsed
+                    .iter()
+                    .flat_map(|c| c.servers.iter())
+                    .filter(|s| !s.disabled && !tools.contains_key(&s.name))
+                    .cloned()
+                    .collect();
+                for r in connect_all(dedup_servers(servers), live)? {
+                    match r {
+                        Ok(inv) => {
+                            errors.extend(inv.warnings.iter().cloned());
+                            tools.insert(inv.server.clone(), Ok(inv.server_tools()));
+                        }
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+            }
             let pins = pins.as_deref().map(load_pins).transpose()?;
             let report = scan(&analyzer, &parsed, &tools, pins.as_ref(), errors);
             emit(&analyzer, &report, out)
@@ -157,6 +276,8 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             emit(&analyzer, &report, out)
         }
         McpCommand::Pin {
+            configs,
+            live,
             tools_dir,
             tools,
             server,
@@ -164,6 +285,26 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
         } => {
             let mut file = load_pins(pins)?;
             let mut n = 0;
+            if !configs.is_empty() {
+                let mut errors = Vec::new();
+                let parsed = load_configs(configs, &mut errors)?;
+                let servers: Vec<ServerConfig> = parsed
+                    .iter()
+                    .flat_map(|c| c.servers.iter())
+                    .filter(|s| !s.disabled)
+                    .cloned()
+                    .collect();
+                for r in connect_all(dedup_servers(servers), live)? {
+                    match r {
+                        Ok(inv) => {
+                            file.pin(&inv.server, &inv.tools);
+                            println!("pinned {}: {} tool(s) (live)", inv.server, inv.tools.len());
+                            n += 1;
+                        }
+                        Err(e) => eprintln!("warning: not pinned: {e}"),
+                    }
+                }
+            }
             if let Some(d) = tools_dir {
                 for (name, st) in
                     read_tools_dir(d).with_context(|| format!("reading {}", d.display()))?
@@ -181,12 +322,82 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                 n += 1;
             }
             if n == 0 {
-                bail!("nothing to pin: give --tools-dir DIR or --tools FILE --server NAME");
+                bail!(
+                    "nothing to pin: give client CONFIG files (live), --tools-dir DIR or --tools FILE --server NAME"
+                );
             }
             file.save(pins)
                 .with_context(|| format!("writing {}", pins.display()))?;
             println!("wrote {}", pins.display());
             Ok(())
+        }
+        McpCommand::Inventory { configs, live } => {
+            let mut errors = Vec::new();
+            let parsed = load_configs(configs, &mut errors)?;
+            let servers: Vec<ServerConfig> = parsed
+                .iter()
+                .flat_map(|c| c.servers.iter())
+                .filter(|s| !s.disabled)
+                .cloned()
+                .collect();
+            let mut inventories = Vec::new();
+            for r in connect_all(dedup_servers(servers), live)? {
+                match r {
+                    Ok(inv) => inventories.push(inv),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            let v = serde_json::json!({"servers": inventories, "errors": errors});
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
+        McpCommand::Proxy(p) => crate::mcp_proxy::run(
+            &p.policy,
+            &p.server,
+            p.pins.as_deref(),
+            p.listen.as_deref(),
+            p.upstream.as_deref(),
+            p.platform.as_deref(),
+            p.api_key.as_deref(),
+            &p.tenant,
+            analyzer(&p.rules)?,
+            &p.command,
+        ),
+        McpCommand::InstallProxy {
+            config,
+            policy,
+            pins,
+            dry_run,
+        } => {
+            let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            let exe = std::env::current_exe().context("cannot tell the mcpsec executable path")?;
+            let proxy = ProxyCommand {
+                exe: exe.display().to_string(),
+                policy: abs(policy).display().to_string(),
+                pins: pins.as_deref().map(|p| abs(p).display().to_string()),
+            };
+            crate::mcp_proxy::load_policy(policy)?;
+            let (r, backup) = install(config, &proxy, *dry_run).map_err(anyhow::Error::msg)?;
+            if *dry_run {
+                print!("{}", r.text);
+            }
+            for s in &r.proxied {
+                eprintln!("proxied: {s}");
+            }
+            for (s, why) in &r.skipped {
+                eprintln!("skipped: {s}: {why}");
+            }
+            if !dry_run && !r.proxied.is_empty() {
+                eprintln!(
+                    "wrote {} (original kept in {})",
+                    config.display(),
+                    backup.display()
+                );
+            }
+            Ok(())
+        }
+        McpCommand::Serve { listen, rules } => {
+            crate::mcp_proxy::serve(analyzer(rules)?, listen.as_deref())
         }
         McpCommand::Rules { rules, format } => {
             let analyzer = analyzer(rules)?;
@@ -227,6 +438,31 @@ fn analyzer(args: &RuleArgs) -> anyhow::Result<Analyzer> {
         rules,
         mcpsec_mcp::flows::CapabilityModel::builtin(),
     ))
+}
+
+/// One entry per server name (a server listed by several clients is contacted once).
+fn dedup_servers(mut servers: Vec<ServerConfig>) -> Vec<ServerConfig> {
+    let mut seen = std::collections::HashSet::new();
+    servers.retain(|s| seen.insert(s.name.clone()));
+    servers
+}
+
+/// Inventories the servers on a fresh runtime; failures are results, not errors.
+fn connect_all(
+    servers: Vec<ServerConfig>,
+    live: &LiveArgs,
+) -> anyhow::Result<Vec<Result<Inventory, ConnectError>>> {
+    if servers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let limits = live.limits();
+    let out = rt.block_on(inventory_all(&servers, &limits, live.parallel));
+    // Do not wait for servers that ignore shutdown.
+    rt.shutdown_timeout(Duration::from_secs(2));
+    Ok(out)
 }
 
 fn load_pins(path: &Path) -> anyhow::Result<PinFile> {

@@ -10,6 +10,7 @@ mod cmd_detect;
 mod cmd_mcp;
 mod cmd_posture;
 mod cmd_vuln;
+mod mcp_proxy;
 mod config;
 mod demo;
 mod detection_service;

@@ -1,0 +1,283 @@
+//! End-to-end tests of the live `mcpsec mcp` commands with the real binary:
+//! `mcpsec mcp serve` is the MCP server under test (stdio and HTTP), scanned
+//! and pinned live, and put behind `mcpsec mcp proxy` with a policy that
+//! blocks a call. The poisoned/changed variants use mcpsec-mcp's
+//! `mcp-test-server` when it has been built (`cargo build -p mcpsec-mcp
+//! --bins`); those parts are skipped visibly otherwise (the library's own
+//! tests in crates/mcpsec-mcp/tests/{live,proxy}.rs always run them).
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcpsec");
+
+fn mcpsec(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("MCPSEC_LOG", "warn")
+        .output()
+        .expect("run mcpsec")
+}
+
+fn json_out(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {} stderr {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+fn test_server() -> Option<PathBuf> {
+    let p = Path::new(BIN).with_file_name("mcp-test-server");
+    p.exists().then_some(p)
+}
+
+fn write_config(dir: &Path, name: &str, servers: Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, json!({ "mcpServers": servers }).to_string()).unwrap();
+    p
+}
+
+#[test]
+fn live_scan_and_pin_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "a.json",
+        json!({"mcpsec": {"command": BIN, "args": ["mcp", "serve"]},
+               "broken": {"command": "/nonexistent/server"}}),
+    );
+    let cfg = cfg.to_str().unwrap();
+    let o = mcpsec(
+        dir.path(),
+        &["mcp", "scan", cfg, "--format", "json", "--timeout", "10"],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let r = json_out(&o);
+    assert_eq!(r["summary"]["tools"], 3, "{r}");
+    assert!(
+        r["errors"].to_string().contains("broken"),
+        "failing server reported: {r}"
+    );
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] != "critical"),
+        "{r}"
+    );
+    // Offline: no connection, no tools.
+    let o = mcpsec(
+        dir.path(),
+        &["mcp", "scan", cfg, "--offline", "--format", "json"],
+    );
+    assert_eq!(json_out(&o)["summary"]["tools"], 0);
+
+    // Pin live, then a scan with the pins reports no change.
+    let o = mcpsec(dir.path(), &["mcp", "pin", cfg, "--pins", "pins.json"]);
+    assert!(o.status.success(), "{o:?}");
+    let pins: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("pins.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        pins["servers"]["mcpsec"]["tools"]
+            .as_object()
+            .unwrap()
+            .len(),
+        3
+    );
+    let o = mcpsec(
+        dir.path(),
+        &[
+            "mcp",
+            "scan",
+            cfg,
+            "--pins",
+            "pins.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(json_out(&o)["tool_changes"], json!([]));
+
+    // Rug pull: the same server name now serves other tools.
+    let Some(ts) = test_server() else {
+        eprintln!(
+            "SKIPPED: rug-pull part: mcp-test-server not built (cargo build -p mcpsec-mcp --bins)"
+        );
+        return;
+    };
+    let cfg2 = write_config(
+        dir.path(),
+        "b.json",
+        json!({"mcpsec": {"command": ts, "args": ["poisoned"]}}),
+    );
+    let o = mcpsec(
+        dir.path(),
+        &[
+            "mcp",
+            "scan",
+            cfg2.to_str().unwrap(),
+            "--pins",
+            "pins.json",
+            "--format",
+            "json",
+        ],
+    );
+    let r = json_out(&o);
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"MCP-003"), "poisoned live tool: {rules:?}");
+    assert!(
+        rules.contains(&"MCP-301") && rules.contains(&"MCP-302"),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn live_scan_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(BIN)
+        .args(["mcp", "serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.split_whitespace().last().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let cfg = write_config(
+        dir.path(),
+        "c.json",
+        json!({"remote": {"type": "http", "url": url}}),
+    );
+    let o = mcpsec(
+        dir.path(),
+        &["mcp", "scan", cfg.to_str().unwrap(), "--format", "json"],
+    );
+    server.kill().ok();
+    server.wait().ok();
+    let r = json_out(&o);
+    assert_eq!(r["summary"]["tools"], 3, "{r}");
+    assert_eq!(r["errors"], json!([]), "{r}");
+}
+
+#[test]
+fn stdio_proxy_blocks_a_call_by_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "calls:\n  - tool: list_rules\n    action: deny\n    reason: not for agents\n",
+    )
+    .unwrap();
+    let mut proxy = Command::new(BIN)
+        .args([
+            "mcp",
+            "proxy",
+            "--policy",
+            "policy.yaml",
+            "--server",
+            "mcpsec",
+            "--",
+            BIN,
+            "mcp",
+            "serve",
+        ])
+        .current_dir(dir.path())
+        .env("MCPSEC_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = proxy.stdin.take().unwrap();
+    let mut stdout = BufReader::new(proxy.stdout.take().unwrap());
+    let mut rpc = |msg: Value| -> Value {
+        writeln!(stdin, "{msg}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    };
+    let init = rpc(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params":
+        {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+    );
+    assert_eq!(init["result"]["serverInfo"]["name"], "mcpsec");
+    let list = rpc(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
+    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 3);
+    let denied = rpc(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "list_rules", "arguments": {}}}));
+    assert_eq!(denied["error"]["code"], -32001, "{denied}");
+    assert!(
+        denied["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not for agents")
+    );
+    let allowed = rpc(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+        "params": {"name": "check_tools", "arguments": {"tools": []}}}));
+    assert_eq!(allowed["result"]["isError"], false, "{allowed}");
+    let garbage = rpc(json!("not an object"));
+    assert_eq!(garbage["error"]["code"], -32600);
+    drop(stdin);
+    let out = proxy.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("decision=Denied") && logs.contains("list_rules"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn install_proxy_rewrites_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("policy.yaml"), "default: allow\n").unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "d.json",
+        json!({"s": {"command": "node", "args": ["x.js"]}}),
+    );
+    let o = mcpsec(
+        dir.path(),
+        &[
+            "mcp",
+            "install-proxy",
+            cfg.to_str().unwrap(),
+            "--policy",
+            "policy.yaml",
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let new: Value = serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    assert_eq!(new["mcpServers"]["s"]["command"], BIN);
+    assert!(dir.path().join("d.json.mcpsec-backup").exists());
+    // A bad policy is refused before anything is written.
+    std::fs::write(dir.path().join("bad.yaml"), "default: maybe\n").unwrap();
+    let o = mcpsec(
+        dir.path(),
+        &[
+            "mcp",
+            "install-proxy",
+            cfg.to_str().unwrap(),
+            "--policy",
+            "bad.yaml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
