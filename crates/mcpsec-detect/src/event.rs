@@ -205,6 +205,9 @@ pub type FieldAliases = Arc<HashMap<String, String>>;
 pub struct LogEvent {
     root: Value,
     aliases: Option<FieldAliases>,
+    /// The input kind when the reader knows it (`cloudtrail`, `cef`, `leef`,
+    /// `syslog`): dispatch then uses the log source the mapping gives it.
+    input: Option<&'static str>,
 }
 
 impl LogEvent {
@@ -213,7 +216,18 @@ impl LogEvent {
         LogEvent {
             root,
             aliases: None,
+            input: None,
         }
+    }
+
+    /// Tags the event with the input kind it came from (see [`crate::input::INPUT_KINDS`]).
+    pub fn set_input(&mut self, kind: Option<&'static str>) {
+        self.input = kind;
+    }
+
+    /// The input kind, when known.
+    pub fn input(&self) -> Option<&'static str> {
+        self.input
     }
 
     pub fn from_json(v: &serde_json::Value) -> LogEvent {

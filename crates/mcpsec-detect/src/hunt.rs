@@ -27,6 +27,8 @@ pub struct HuntOptions {
     pub min_level: Option<Level>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Read every file in this format (detected per file when `None`).
+    pub format: Option<input::InputFormat>,
 }
 
 /// The rule part of a detection.
@@ -152,7 +154,7 @@ fn hunt_file(
     let mut detections = Vec::new();
     let mut corr = Vec::new();
     let mut events = 0u64;
-    let res = input::read_file(path, &mut |rec| {
+    let res = input::read_file_as(path, opts.format, &mut |rec| {
         if opts.from.is_some() || opts.to.is_some() {
             let Some(t) = rec.timestamp else { return };
             if opts.from.is_some_and(|f| t < f) || opts.to.is_some_and(|to| t > to) {

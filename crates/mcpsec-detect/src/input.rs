@@ -1,4 +1,7 @@
-//! Log inputs: EVTX files, JSON (one object or an array) and NDJSON.
+//! Log inputs: EVTX files, JSON (one object, an array, or a CloudTrail
+//! `{"Records": [...]}` file), NDJSON, and line-based logs (syslog, CEF,
+//! LEEF; see [`crate::cef`]). JSON, NDJSON and line files may be gzip'd
+//! (detected by their magic bytes, e.g. CloudTrail's `.json.gz`).
 //!
 //! Windows records are flattened so that Sigma field names resolve directly:
 //! `Event.System` becomes `EventID`, `Channel`, `Computer`, `Provider_Name`,
@@ -11,7 +14,7 @@
 //! Bad input never stops a run: a corrupt EVTX chunk or an unparsable JSON
 //! line is counted and reported in [`InputStats::errors`], and reading goes on.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -28,6 +31,50 @@ pub enum InputFormat {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// AWS CloudTrail: a `{"Records": [...]}` file, an array of records or
+    /// NDJSON records; every event is tagged `cloudtrail`.
+    CloudTrail,
+    /// One message per line, each CEF, LEEF (bare or after a syslog
+    /// header), syslog (RFC 5424/3164) or raw text.
+    Syslog,
+    /// One CEF message per line (optionally after a syslog header); other lines are errors.
+    Cef,
+    /// One LEEF message per line (optionally after a syslog header); other lines are errors.
+    Leef,
+}
+
+/// Input kinds an event can be tagged with (the `inputs:` keys of the log
+/// source mapping).
+pub const INPUT_KINDS: &[&str] = &["cloudtrail", "cef", "leef", "syslog"];
+
+/// The static name of an input kind (`None` when unknown).
+pub fn input_kind(name: &str) -> Option<&'static str> {
+    let n = name.to_ascii_lowercase();
+    let n = match n.as_str() {
+        "rfc5424" | "rfc3164" => "syslog",
+        other => other,
+    };
+    INPUT_KINDS.iter().copied().find(|k| *k == n)
+}
+
+impl std::str::FromStr for InputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "evtx" => InputFormat::Evtx,
+            "json" => InputFormat::Json,
+            "ndjson" | "jsonl" => InputFormat::Ndjson,
+            "cloudtrail" => InputFormat::CloudTrail,
+            "syslog" => InputFormat::Syslog,
+            "cef" => InputFormat::Cef,
+            "leef" => InputFormat::Leef,
+            other => {
+                return Err(format!(
+                    "unknown input format {other:?} (evtx, json, ndjson, cloudtrail, syslog, cef, leef)"
+                ));
+            }
+        })
+    }
 }
 
 /// One event read from a file.
@@ -69,7 +116,7 @@ pub fn is_input_file(p: &Path) -> bool {
             .and_then(|e| e.to_str())
             .map(|e| e.to_ascii_lowercase())
             .as_deref(),
-        Some("evtx" | "json" | "jsonl" | "ndjson")
+        Some("evtx" | "json" | "jsonl" | "ndjson" | "cef" | "leef" | "log" | "syslog" | "gz")
     )
 }
 
@@ -106,36 +153,64 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DetectError> {
     Ok(out)
 }
 
-/// Detects the format from the extension, then from the first bytes.
+/// Opens a file, decompressing it when it starts with the gzip magic bytes.
+fn open(path: &Path) -> Result<Box<dyn Read + Send>, DetectError> {
+    let io = |e| DetectError::Io {
+        path: path.into(),
+        source: e,
+    };
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic).map_err(io)?;
+    f.rewind().map_err(io)?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(
+            f,
+        ))))
+    } else {
+        Ok(Box::new(f))
+    }
+}
+
+/// The first bytes of a (possibly gzip'd) file.
+fn head(path: &Path) -> Result<Vec<u8>, DetectError> {
+    let mut r = open(path)?.take(4096);
+    let mut head = Vec::with_capacity(4096);
+    // A truncated gzip stream still gives what it decoded.
+    let _ = r.read_to_end(&mut head);
+    Ok(head)
+}
+
+/// Detects the format from the extension (ignoring `.gz`), then from the
+/// first bytes.
 pub fn detect_format(path: &Path) -> Result<InputFormat, DetectError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase());
-    match ext.as_deref() {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = Path::new(name).extension().and_then(|e| e.to_str());
+    match ext {
         Some("evtx") => return Ok(InputFormat::Evtx),
         Some("jsonl" | "ndjson") => return Ok(InputFormat::Ndjson),
+        Some("cef") => return Ok(InputFormat::Cef),
+        Some("leef") => return Ok(InputFormat::Leef),
         _ => {}
     }
-    let mut head = [0u8; 4096];
-    let mut f = std::fs::File::open(path).map_err(|e| DetectError::Io {
-        path: path.into(),
-        source: e,
-    })?;
-    let n = f.read(&mut head).map_err(|e| DetectError::Io {
-        path: path.into(),
-        source: e,
-    })?;
-    let head = &head[..n];
+    let head = head(path)?;
     if head.starts_with(b"ElfFile\0") {
         return Ok(InputFormat::Evtx);
     }
-    let text = String::from_utf8_lossy(head);
+    let text = String::from_utf8_lossy(&head);
     let t = text.trim_start();
     if t.starts_with('[') {
         return Ok(InputFormat::Json);
     }
     if t.starts_with('{') {
+        if t.starts_with("{\"Records\"") {
+            return Ok(InputFormat::CloudTrail);
+        }
         // NDJSON when the first line is a complete object by itself.
         let first = t.lines().next().unwrap_or("");
         if serde_json::from_str::<Json>(first).is_ok() {
@@ -143,18 +218,53 @@ pub fn detect_format(path: &Path) -> Result<InputFormat, DetectError> {
         }
         return Ok(InputFormat::Json);
     }
+    let first = t.lines().next().unwrap_or("");
+    if first.starts_with("CEF:")
+        || first.starts_with("LEEF:")
+        || first.starts_with('<')
+        || matches!(ext, Some("log" | "syslog"))
+        || crate::cef::try_cef_or_leef(first, Utc::now()).is_ok()
+    {
+        return Ok(InputFormat::Syslog);
+    }
     Err(DetectError::Input {
         path: path.into(),
-        message: "not EVTX, JSON or NDJSON".into(),
+        message: "not EVTX, JSON, NDJSON, CloudTrail, syslog, CEF or LEEF".into(),
     })
 }
 
 /// Reads every record of a file, calling `f` for each.
 pub fn read_file(path: &Path, f: &mut dyn FnMut(Record)) -> Result<InputStats, DetectError> {
-    match detect_format(path)? {
+    read_file_as(path, None, f)
+}
+
+/// Reads every record of a file in the given format (detected when `None`).
+pub fn read_file_as(
+    path: &Path,
+    format: Option<InputFormat>,
+    f: &mut dyn FnMut(Record),
+) -> Result<InputStats, DetectError> {
+    let format = match format {
+        Some(x) => x,
+        None => detect_format(path)?,
+    };
+    match format {
         InputFormat::Evtx => read_evtx(path, f),
-        InputFormat::Json => read_json(path, f),
+        InputFormat::Json => read_json(path, false, f),
+        InputFormat::CloudTrail => read_json(path, true, f),
         InputFormat::Ndjson => read_ndjson(path, f),
+        InputFormat::Syslog | InputFormat::Cef | InputFormat::Leef => {
+            let now = std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .map(DateTime::<Utc>::from)
+                .unwrap_or_else(|_| Utc::now());
+            read_lines_from(
+                BufReader::with_capacity(1 << 20, open(path)?),
+                format,
+                now,
+                f,
+            )
+        }
     }
 }
 
@@ -188,9 +298,27 @@ fn read_evtx(path: &Path, f: &mut dyn FnMut(Record)) -> Result<InputStats, Detec
     Ok(stats)
 }
 
+/// Whether a JSON record is an AWS CloudTrail record.
+pub fn is_cloudtrail(v: &Json) -> bool {
+    v.get("eventSource")
+        .and_then(Json::as_str)
+        .is_some_and(|s| s.ends_with(".amazonaws.com"))
+        && v.get("eventName").is_some()
+        && (v.get("eventVersion").is_some() || v.get("awsRegion").is_some())
+}
+
+/// A JSON record as an event: Windows shapes flattened, CloudTrail records
+/// tagged `cloudtrail`.
+pub fn event_from_json(v: &Json) -> LogEvent {
+    let mut event = LogEvent::new(normalize(v));
+    if is_cloudtrail(v) {
+        event.set_input(Some("cloudtrail"));
+    }
+    event
+}
+
 fn json_record(v: &Json, n: u64) -> Record {
-    let root = normalize(v);
-    let event = LogEvent::new(root);
+    let event = event_from_json(v);
     let record_id = ["EventRecordID", "record_id"]
         .iter()
         .find_map(|k| event.get(k).and_then(|v| v.as_f64()))
@@ -223,37 +351,58 @@ pub fn event_time(event: &LogEvent) -> Option<DateTime<Utc>> {
     })
 }
 
-fn read_json(path: &Path, f: &mut dyn FnMut(Record)) -> Result<InputStats, DetectError> {
-    let meta = std::fs::metadata(path).map_err(|e| DetectError::Io {
-        path: path.into(),
-        source: e,
-    })?;
-    if meta.len() > MAX_JSON_FILE {
+fn read_json(
+    path: &Path,
+    cloudtrail: bool,
+    f: &mut dyn FnMut(Record),
+) -> Result<InputStats, DetectError> {
+    let mut bytes = Vec::new();
+    open(path)?
+        .take(MAX_JSON_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| DetectError::Input {
+            path: path.into(),
+            message: format!("reading: {e}"),
+        })?;
+    if bytes.len() as u64 > MAX_JSON_FILE {
         return Err(DetectError::Input {
             path: path.into(),
             message: "JSON file too large; use NDJSON".into(),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| DetectError::Io {
-        path: path.into(),
-        source: e,
-    })?;
+    Ok(read_json_bytes(&bytes, cloudtrail, f))
+}
+
+/// Reads JSON text: objects, arrays of objects, CloudTrail `{"Records":
+/// [...]}` documents (each record an event), concatenated or not.
+pub fn read_json_bytes(bytes: &[u8], cloudtrail: bool, f: &mut dyn FnMut(Record)) -> InputStats {
     let mut stats = InputStats::default();
     let mut n = 0u64;
     let mut emit = |v: &Json, stats: &mut InputStats| {
+        n += 1;
         if v.is_object() {
-            n += 1;
             stats.records += 1;
-            f(json_record(v, n));
+            let mut r = json_record(v, n);
+            if cloudtrail {
+                r.event.set_input(Some("cloudtrail"));
+            }
+            f(r);
         } else {
-            stats.error(format!("value {} is not an object", n + 1));
+            stats.error(format!("value {n} is not an object"));
         }
     };
-    for v in serde_json::Deserializer::from_slice(&bytes).into_iter::<Json>() {
+    for v in serde_json::Deserializer::from_slice(bytes).into_iter::<Json>() {
         match v {
             Ok(Json::Array(items)) => {
                 for it in &items {
                     emit(it, &mut stats);
+                }
+            }
+            Ok(Json::Object(o)) if o.len() == 1 && o.get("Records").is_some_and(Json::is_array) => {
+                if let Some(Json::Array(items)) = o.get("Records") {
+                    for it in items {
+                        emit(it, &mut stats);
+                    }
                 }
             }
             Ok(v) => emit(&v, &mut stats),
@@ -263,18 +412,87 @@ fn read_json(path: &Path, f: &mut dyn FnMut(Record)) -> Result<InputStats, Detec
             }
         }
     }
-    Ok(stats)
+    stats
 }
 
 /// Longest NDJSON line accepted.
 pub const MAX_LINE: usize = 16 << 20;
 
 fn read_ndjson(path: &Path, f: &mut dyn FnMut(Record)) -> Result<InputStats, DetectError> {
-    let file = std::fs::File::open(path).map_err(|e| DetectError::Io {
-        path: path.into(),
-        source: e,
-    })?;
-    read_ndjson_from(BufReader::with_capacity(1 << 20, file), f)
+    read_ndjson_from(BufReader::with_capacity(1 << 20, open(path)?), f)
+}
+
+/// Reads line-based logs (syslog, CEF, LEEF; see [`InputFormat::Syslog`]).
+/// `now` fills the year of RFC 3164 timestamps. Invalid UTF-8 is replaced.
+pub fn read_lines_from(
+    mut r: impl BufRead,
+    format: InputFormat,
+    now: DateTime<Utc>,
+    f: &mut dyn FnMut(Record),
+) -> Result<InputStats, DetectError> {
+    let mut stats = InputStats::default();
+    let mut line = Vec::new();
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        let read = r
+            .read_until(b'\n', &mut line)
+            .map_err(|e| DetectError::Io {
+                path: PathBuf::new(),
+                source: e,
+            })?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        if line.len() > MAX_LINE {
+            stats.error(format!("line {n}: longer than {MAX_LINE} bytes"));
+            continue;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n', '\0']);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let parsed = match format {
+            InputFormat::Cef | InputFormat::Leef => match crate::cef::try_cef_or_leef(text, now) {
+                Ok(p) if (p.format == "cef") == (format == InputFormat::Cef) => p,
+                Ok(p) => {
+                    let want = if format == InputFormat::Cef {
+                        "CEF"
+                    } else {
+                        "LEEF"
+                    };
+                    stats.error(format!(
+                        "line {n}: {} message where {want} was expected",
+                        p.format.to_uppercase()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    stats.error(format!("line {n}: {e}"));
+                    continue;
+                }
+            },
+            _ => crate::cef::parse_line(text, now),
+        };
+        stats.records += 1;
+        f(line_record(parsed, n));
+    }
+    Ok(stats)
+}
+
+/// A parsed line as a record (tagged with its input kind).
+pub fn line_record(p: crate::cef::LineRecord, n: u64) -> Record {
+    let kind = input_kind(p.format).or(Some("syslog"));
+    let record = Json::Object(p.record.into_iter().collect());
+    let mut event = LogEvent::new(Value::from(&record));
+    event.set_input(kind);
+    Record {
+        event,
+        record_id: n,
+        timestamp: p.timestamp,
+    }
 }
 
 /// Reads NDJSON from any reader (one object per line; blank lines skipped).
@@ -516,7 +734,7 @@ mod tests {
         let nd = dir.path().join("c.json");
         std::fs::write(&nd, "{\"x\":1}\n{\"x\":2}\n").unwrap();
         assert_eq!(detect_format(&nd).unwrap(), InputFormat::Ndjson);
-        let bad = dir.path().join("d.log");
+        let bad = dir.path().join("d.dat");
         std::fs::write(&bad, "hello").unwrap();
         assert!(detect_format(&bad).is_err());
         let fake = dir.path().join("e.evtx");

@@ -13,6 +13,7 @@
 //! ([`RuleSet::load_dir`]); corrupt log records are counted and skipped.
 
 pub mod attack;
+pub mod cef;
 pub mod error;
 pub mod event;
 pub mod hunt;

@@ -31,6 +31,25 @@ pub struct Source {
 pub struct LogSourceMap {
     pub services: BTreeMap<String, Vec<String>>,
     pub categories: BTreeMap<String, Vec<Source>>,
+    /// Input kind (`cloudtrail`, `cef`, `leef`, `syslog`) → the Sigma log
+    /// source of its events. Events of a listed kind get only the
+    /// non-Windows rules whose log source fits it; other non-Windows events
+    /// get every non-Windows rule.
+    pub inputs: BTreeMap<String, LogSource>,
+}
+
+impl LogSource {
+    /// Whether a rule with this log source applies to events of `input`:
+    /// every part the rule names must be the input's.
+    pub fn fits(&self, input: &LogSource) -> bool {
+        let part = |rule: &Option<String>, inp: &Option<String>| match rule {
+            None => true,
+            Some(r) => inp.as_deref() == Some(r.as_str()),
+        };
+        part(&self.product, &input.product)
+            && part(&self.service, &input.service)
+            && part(&self.category, &input.category)
+    }
 }
 
 /// Where a rule applies.
@@ -116,9 +135,33 @@ impl LogSourceMap {
                 map.categories.insert(name.to_ascii_lowercase(), sources);
             }
         }
-        if map.services.is_empty() && map.categories.is_empty() {
+        if let Yaml::Hash(h) = &doc["inputs"] {
+            for (k, v) in h {
+                let name = text(k)
+                    .ok_or_else(|| DetectError::Mapping("input names must be strings".into()))?;
+                if !crate::input::INPUT_KINDS.contains(&name.as_str()) {
+                    return Err(DetectError::Mapping(format!(
+                        "input {name:?}: not one of {:?}",
+                        crate::input::INPUT_KINDS
+                    )));
+                }
+                let part = |key: &str| text(&v[key]).map(|s| s.to_ascii_lowercase());
+                let ls = LogSource {
+                    product: part("product"),
+                    service: part("service"),
+                    category: part("category"),
+                };
+                if ls.product.is_none() && ls.service.is_none() && ls.category.is_none() {
+                    return Err(DetectError::Mapping(format!(
+                        "input {name}: expected product, service and/or category"
+                    )));
+                }
+                map.inputs.insert(name, ls);
+            }
+        }
+        if map.services.is_empty() && map.categories.is_empty() && map.inputs.is_empty() {
             return Err(DetectError::Mapping(
-                "expected `services` and/or `categories`".into(),
+                "expected `services`, `categories` and/or `inputs`".into(),
             ));
         }
         Ok(map)
@@ -128,6 +171,7 @@ impl LogSourceMap {
     pub fn merge(&mut self, other: LogSourceMap) {
         self.services.extend(other.services);
         self.categories.extend(other.categories);
+        self.inputs.extend(other.inputs);
     }
 
     /// Resolves a rule's log source.
@@ -286,6 +330,18 @@ mod tests {
             SourceFilter::Windows(vec![("my app".into(), vec![])])
         );
         assert!(LogSourceMap::from_yaml("foo: 1").is_err());
+        // Inputs: built-in CloudTrail, user additions, unknown kinds rejected.
+        let ct = &m.inputs["cloudtrail"];
+        assert_eq!(ct.product.as_deref(), Some("aws"));
+        assert!(ls(Some("aws"), Some("cloudtrail"), None).fits(ct));
+        assert!(ls(Some("aws"), None, None).fits(ct));
+        assert!(ls(None, None, None).fits(ct));
+        assert!(!ls(Some("linux"), None, None).fits(ct));
+        assert!(!ls(Some("aws"), None, Some("firewall")).fits(ct));
+        m.merge(LogSourceMap::from_yaml("inputs:\n  cef: {category: Firewall}\n").unwrap());
+        assert_eq!(m.inputs["cef"].category.as_deref(), Some("firewall"));
+        assert!(LogSourceMap::from_yaml("inputs:\n  netflow: {product: x}\n").is_err());
+        assert!(LogSourceMap::from_yaml("inputs:\n  cef: {}\n").is_err());
         assert!(LogSourceMap::from_yaml("categories:\n  x:\n    - event_ids: [1]\n").is_err());
     }
 }

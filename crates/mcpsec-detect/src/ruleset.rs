@@ -65,6 +65,19 @@ struct Dispatch {
     by_channel: HashMap<String, Vec<usize>>,
     windows_any: Vec<usize>,
     non_windows: Vec<usize>,
+    /// Per input kind of the mapping: the non-Windows rules that fit it.
+    by_input: HashMap<&'static str, Vec<usize>>,
+}
+
+/// What dispatch looks at in an event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventKey {
+    /// A Windows event: lowercase channel and event ID (`u32::MAX` when absent).
+    Windows(String, u32),
+    /// A non-Windows event whose input kind is known.
+    Input(&'static str),
+    /// Any other event.
+    Other,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -73,6 +86,7 @@ pub struct RuleSet {
     correlations: Vec<LoadedCorrelation>,
     aliases: HashMap<(String, u32), FieldAliases>,
     dispatch: Dispatch,
+    inputs: std::collections::BTreeMap<String, LogSource>,
     /// Rules for `product: windows` whose service or category is not in the mapping.
     pub unmapped_windows: usize,
 }
@@ -173,6 +187,7 @@ impl RuleSet {
         }
         let mut set = RuleSet {
             aliases: mapping.aliases(),
+            inputs: mapping.inputs.clone(),
             ..RuleSet::default()
         };
         for (path, r) in detections {
@@ -292,6 +307,17 @@ impl RuleSet {
                 SourceFilter::NonWindows { .. } => d.non_windows.push(i),
             }
         }
+        for (name, ls) in &self.inputs {
+            if let Some(kind) = crate::input::input_kind(name) {
+                let fit = d
+                    .non_windows
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.rules[i].logsource.fits(ls))
+                    .collect();
+                d.by_input.insert(kind, fit);
+            }
+        }
         self.dispatch = d;
     }
 
@@ -336,28 +362,39 @@ impl RuleSet {
         self.build_dispatch();
     }
 
-    /// The dispatch key of an event: lowercase channel and event ID, when it has a channel.
-    pub fn event_key(ev: &LogEvent) -> Option<(String, u32)> {
-        let ch = ev.get("Channel")?.as_lower_text()?.to_string();
-        let id = ev
-            .get("EventID")
-            .and_then(|v| v.as_f64())
-            .map(|v| v as u32)
-            .unwrap_or(u32::MAX);
-        Some((ch, id))
+    /// The dispatch key of an event.
+    pub fn event_key(ev: &LogEvent) -> EventKey {
+        match ev.get("Channel").and_then(|v| v.as_lower_text()) {
+            Some(ch) => {
+                let id = ev
+                    .get("EventID")
+                    .and_then(|v| v.as_f64())
+                    .map(|v| v as u32)
+                    .unwrap_or(u32::MAX);
+                EventKey::Windows(ch.to_string(), id)
+            }
+            None => match ev.input() {
+                Some(k) => EventKey::Input(k),
+                None => EventKey::Other,
+            },
+        }
     }
 
     /// The candidate rules for an event key (see [`RuleSet::event_key`]), sorted.
-    pub fn candidates(&self, key: Option<&(String, u32)>) -> Vec<usize> {
+    pub fn candidates(&self, key: &EventKey) -> Vec<usize> {
         let d = &self.dispatch;
-        let Some(k) = key else {
-            return d.non_windows.clone();
+        let (ch, id) = match key {
+            EventKey::Other => return d.non_windows.clone(),
+            EventKey::Input(k) => {
+                return d.by_input.get(k).unwrap_or(&d.non_windows).clone();
+            }
+            EventKey::Windows(ch, id) => (ch, *id),
         };
         let mut v: Vec<usize> = Vec::new();
-        if let Some(x) = d.by_key.get(k) {
+        if let Some(x) = d.by_key.get(&(ch.clone(), id)) {
             v.extend(x);
         }
-        if let Some(x) = d.by_channel.get(&k.0) {
+        if let Some(x) = d.by_channel.get(ch) {
             v.extend(x);
         }
         v.extend(&d.windows_any);
@@ -367,8 +404,11 @@ impl RuleSet {
     }
 
     /// Field aliases for an event key.
-    pub fn aliases_for(&self, key: Option<&(String, u32)>) -> Option<FieldAliases> {
-        key.and_then(|k| self.aliases.get(k)).cloned()
+    pub fn aliases_for(&self, key: &EventKey) -> Option<FieldAliases> {
+        match key {
+            EventKey::Windows(ch, id) => self.aliases.get(&(ch.clone(), *id)).cloned(),
+            _ => None,
+        }
     }
 }
 
@@ -383,7 +423,7 @@ type CacheEntry = (Arc<Vec<usize>>, Option<FieldAliases>);
 /// A per-thread cache of candidate lists by event key.
 #[derive(Debug, Default)]
 pub struct DispatchCache {
-    map: HashMap<Option<(String, u32)>, CacheEntry>,
+    map: HashMap<EventKey, CacheEntry>,
 }
 
 impl DispatchCache {
@@ -393,12 +433,7 @@ impl DispatchCache {
         let (cands, aliases) = self
             .map
             .entry(key)
-            .or_insert_with_key(|k| {
-                (
-                    Arc::new(set.candidates(k.as_ref())),
-                    set.aliases_for(k.as_ref()),
-                )
-            })
+            .or_insert_with_key(|k| (Arc::new(set.candidates(k)), set.aliases_for(k)))
             .clone();
         ev.set_aliases(aliases);
         cands

@@ -146,3 +146,71 @@ proptest! {
         }
     }
 }
+
+/// CEF/LEEF-shaped lines: headers with escapes and random extensions.
+fn cef_like() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![
+            Just(""),
+            Just("<134>May  1 10:00:00 fw "),
+            Just("<13>1 - h a - - - "),
+            Just("May  1 10:00:00 h app[1]: ")
+        ],
+        prop_oneof![
+            Just("CEF:0|"),
+            Just("LEEF:1.0|"),
+            Just("LEEF:2.0|"),
+            Just("CEF:")
+        ],
+        "([a-z\\\\|=^ \t]|x5E|0x09|é){0,60}",
+    )
+        .prop_map(|(a, b, c)| format!("{a}{b}{c}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn line_parsers_never_panic(s in "\\PC{0,200}") {
+        let now = chrono::Utc::now();
+        let _ = mcpsec_detect::cef::parse_line(&s, now);
+        let _ = mcpsec_detect::cef::parse_cef(&s);
+        let _ = mcpsec_detect::cef::parse_leef(&s);
+        let _ = mcpsec_detect::syslog::parse(&s, now);
+    }
+
+    #[test]
+    fn cef_leef_parsers_never_panic_on_shaped_input(s in cef_like()) {
+        let now = chrono::Utc::now();
+        let l = mcpsec_detect::cef::parse_line(&s, now);
+        // Whatever the line, the record is usable as an event.
+        let rec = serde_json::Value::Object(l.record.into_iter().collect());
+        let _ = mcpsec_detect::LogEvent::from_json(&rec).get("src");
+    }
+
+    #[test]
+    fn cef_extension_values_round_trip(
+        values in prop::collection::vec("[a-zA-Z0-9 =\\\\|\n\r.:/?&-]{0,20}", 1..5)
+    ) {
+        // Escape as a CEF sender must, and read back the same values.
+        let esc = |v: &str| v.replace('\\', "\\\\").replace('=', "\\=").replace('\n', "\\n").replace('\r', "\\r");
+        let ext: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("k{i}={}", esc(v))).collect();
+        let line = format!("CEF:0|V|P|1|sig|name|5|{}", ext.join(" "));
+        let rec = mcpsec_detect::cef::parse_cef(&line).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            let got = rec.get(&format!("k{i}")).and_then(|x| x.as_str()).unwrap_or("<missing>");
+            prop_assert_eq!(got, v.trim_end_matches(' '), "line {}", line);
+        }
+    }
+
+    #[test]
+    fn json_and_line_readers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = mcpsec_detect::input::read_json_bytes(&bytes, true, &mut |_| {});
+        let _ = mcpsec_detect::input::read_lines_from(
+            &bytes[..],
+            mcpsec_detect::input::InputFormat::Syslog,
+            chrono::Utc::now(),
+            &mut |_| {},
+        );
+    }
+}

@@ -54,7 +54,8 @@ pub enum MinLevel {
 
 #[derive(Debug, Args)]
 pub struct HuntArgs {
-    /// Log files or directories (EVTX, JSON, NDJSON; directories are searched recursively).
+    /// Log files or directories (EVTX, JSON, NDJSON, CloudTrail, syslog, CEF,
+    /// LEEF, optionally gzip'd; directories are searched recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Sigma rule files or directories (repeatable).
@@ -62,6 +63,10 @@ pub struct HuntArgs {
     pub rules: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
+    /// Read every input as this format instead of detecting it per file
+    /// (evtx, json, ndjson, cloudtrail, syslog, cef, leef).
+    #[arg(long, value_parser = parse_input_format)]
+    pub input_format: Option<input::InputFormat>,
     /// Report only rules at or above this level.
     #[arg(long, value_enum)]
     pub min_level: Option<MinLevel>,
@@ -84,6 +89,10 @@ pub struct HuntArgs {
     /// Write the output to a file instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+}
+
+fn parse_input_format(s: &str) -> Result<input::InputFormat, String> {
+    s.parse()
 }
 
 fn load_options(
@@ -220,12 +229,15 @@ pub fn hunt(args: &HuntArgs) -> anyhow::Result<()> {
     );
     let files = input::collect_inputs(&args.paths)?;
     if files.is_empty() {
-        bail!("no EVTX, JSON or NDJSON files in the given paths");
+        bail!(
+            "no log files (.evtx, .json, .jsonl, .ndjson, .cef, .leef, .log, .syslog, .gz) in the given paths"
+        );
     }
     let hunt_opts = HuntOptions {
         min_level: min,
         from,
         to,
+        format: args.input_format,
     };
     let counter = AtomicU64::new(0);
     let done = AtomicBool::new(false);
@@ -404,9 +416,16 @@ fn computer(d: &Detection) -> String {
     d.event
         .as_ref()
         .and_then(|e| {
-            e.get("Computer")
-                .or_else(|| e.get("host"))
-                .and_then(|v| v.as_str())
+            // Windows, generic JSON, syslog/CEF/LEEF, CloudTrail.
+            [
+                "Computer",
+                "host",
+                "hostname",
+                "dvchost",
+                "recipientAccountId",
+            ]
+            .iter()
+            .find_map(|k| e.get(*k).and_then(|v| v.as_str()))
         })
         .unwrap_or("")
         .to_string()

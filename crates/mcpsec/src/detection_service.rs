@@ -59,7 +59,15 @@ const KILL_CHAIN: &[&str] = &[
 
 /// Record fields naming the host, in order of preference (after the
 /// payload's own `host`).
-const HOST_FIELDS: &[&str] = &["Computer", "host.name", "hostname", "host", "Hostname"];
+const HOST_FIELDS: &[&str] = &[
+    "Computer",
+    "host.name",
+    "hostname",
+    "host",
+    "Hostname",
+    "dvchost",
+    "identHostName",
+];
 /// Record fields naming the user.
 const USER_FIELDS: &[&str] = &[
     "TargetUserName",
@@ -69,6 +77,12 @@ const USER_FIELDS: &[&str] = &[
     "UserName",
     "user",
     "username",
+    // CEF, LEEF, CloudTrail.
+    "suser",
+    "duser",
+    "usrName",
+    "userIdentity.userName",
+    "userIdentity.arn",
 ];
 
 /// The rules every tenant gets, read once at start.
@@ -379,7 +393,12 @@ impl DetectionService {
                 }
             };
             let record = serde_json::Value::Object(payload.record.into_iter().collect());
-            let mut ev = LogEvent::new(input::normalize(&record));
+            // CloudTrail records are recognised by shape; CEF/LEEF/syslog by the
+            // payload's format (set by the syslog listener).
+            let mut ev = input::event_from_json(&record);
+            if ev.input().is_none() {
+                ev.set_input(input::input_kind(&payload.format));
+            }
             let time = input::event_time(&ev).unwrap_or(e.time);
             let entity = entity_of(payload.host.as_deref(), &ev);
             let out = engine.evaluate(&mut cache, &mut ev, &e.id, time, entity.as_deref());

@@ -1,5 +1,6 @@
 //! Syslog listeners (`detection.syslog_udp`, `detection.syslog_tcp`): each
-//! message is parsed (RFC 5424, RFC 3164; `mcpsec_detect::syslog`) into a
+//! message is parsed (CEF or LEEF, bare or after a syslog header; else RFC
+//! 5424, RFC 3164; `mcpsec_detect::cef::parse_line`) into a
 //! `log.received` event for `detection.syslog_tenant` and published on the
 //! bus in small batches (at most 500 messages or 200 ms), like the API does.
 //! TCP carries one message per line (non-transparent framing, RFC 6587).
@@ -27,13 +28,18 @@ fn to_event(tenant: &TenantId, peer: SocketAddr, line: &str) -> Option<BusMessag
         return None;
     }
     let now = Utc::now();
-    let m = mcpsec_detect::syslog::parse(line, now);
+    let m = mcpsec_detect::cef::parse_line(line, now);
+    // `cef`, `leef`, or `syslog` for RFC 5424/3164 and raw lines.
+    let format = match m.format {
+        f @ ("cef" | "leef") => f,
+        _ => "syslog",
+    };
     let mut e = Event::new(
         tenant.clone(),
         &format!("syslog://{}", peer.ip()),
         m.hostname.clone(),
         &LogReceived {
-            format: "syslog".into(),
+            format: format.into(),
             host: m.hostname.clone(),
             record: m.record,
             raw: Some(line.to_string()),

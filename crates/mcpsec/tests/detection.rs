@@ -437,6 +437,11 @@ async fn syslog_udp_and_tcp_feed_detection() {
         "title: SSH Password Failure\nid: e2e-ssh-fail\nlevel: low\ntags: [attack.credential_access, attack.t1110.001]\nlogsource: {product: linux, service: sshd}\ndetection: {s: {app_name: sshd, message|contains: 'Failed password'}, condition: s}\n",
     )
     .unwrap();
+    std::fs::write(
+        rules.join("cef.yml"),
+        "title: Firewall Blocked Threat\nid: e2e-cef-block\nlevel: high\nlogsource: {product: firewall}\ndetection: {s: {DeviceVendor: Palo Alto Networks, act: blocked, Rule: Block Malware}, condition: s}\n",
+    )
+    .unwrap();
     let free = |udp: bool| -> String {
         if udp {
             let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -468,7 +473,18 @@ async fn syslog_udp_and_tcp_feed_detection() {
         let mut t = std::net::TcpStream::connect(&tcp).unwrap();
         t.write_all(b"<38>May  1 10:00:01 jump sshd[9]: Failed password for admin\n<38>May  1 10:00:02 jump sshd[9]: Accepted password for admin\n")
             .unwrap();
+        // CEF inside a syslog line: header fields, extension keys and a custom label.
+        t.write_all(b"<134>May  1 10:00:03 fw01 CEF:0|Palo Alto Networks|PAN-OS|10.1|threat|virus|8|src=10.1.1.20 act=blocked cs1Label=Rule cs1=Block Malware\n")
+            .unwrap();
     }
+    eventually(30, "CEF alert", || async {
+        alerts(&c, &s, "sys", "rule_id=e2e-cef-block").await.len() == 1
+    })
+    .await;
+    assert_eq!(
+        alerts(&c, &s, "sys", "rule_id=e2e-cef-block").await[0]["entity"],
+        "host:fw01"
+    );
     eventually(30, "syslog alerts", || async {
         alerts(&c, &s, "sys", "rule_id=e2e-ssh-fail").await.len() == 2
     })
@@ -480,8 +496,8 @@ async fn syslog_udp_and_tcp_feed_detection() {
         .collect();
     entities.sort();
     assert_eq!(entities, ["host:bastion", "host:jump"]);
-    eventually(30, "all three syslog events stored", || async {
-        count(&c, &s.base, "sys").await >= 3
+    eventually(30, "all four syslog events stored", || async {
+        count(&c, &s.base, "sys").await >= 4
     })
     .await;
 }
