@@ -1,11 +1,14 @@
-//! Finding scan inputs: a single SBOM or lockfile, or a directory walked for
-//! them. One unreadable or malformed file is reported and skipped.
+//! Finding scan inputs: a single SBOM or lockfile, a directory walked for
+//! them, a container image (tarball or OCI layout directory) or an unpacked
+//! root filesystem. One unreadable or malformed file is reported and skipped.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::image;
 use crate::lockfile;
+use crate::rootfs;
 use crate::sbom::{self, Component};
 
 /// Files larger than this are not read.
@@ -33,6 +36,12 @@ pub struct Collected {
     pub components: Vec<Component>,
     pub files: Vec<InputFile>,
     pub errors: Vec<InputError>,
+    /// The distribution, when the input is an image or a root filesystem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distro: Option<rootfs::Distro>,
+    /// The image layout, when the input is a container image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<image::ImageInfo>,
 }
 
 /// Fatal input errors (the path itself is unusable).
@@ -41,7 +50,7 @@ pub enum InputsError {
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
     #[error(
-        "{0}: unknown format: not a supported SBOM (CycloneDX JSON/XML, SPDX 2 JSON/tag-value, SPDX 3 JSON-LD) or lockfile"
+        "{0}: unknown format: not a supported SBOM (CycloneDX JSON/XML, SPDX 2 JSON/tag-value, SPDX 3 JSON-LD), lockfile or container image"
     )]
     Unknown(String),
     #[error("{0}: {1}")]
@@ -99,6 +108,23 @@ pub fn collect(path: &Path) -> Result<Collected, InputsError> {
     let p = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| InputsError::Io(p.clone(), e))?;
     let mut out = Collected::default();
+    let is_lockfile_name = path
+        .file_name()
+        .is_some_and(|n| lockfile::kind_of(&n.to_string_lossy()).is_some());
+    if (meta.is_file() && !is_lockfile_name && image::is_tarball(path))
+        || (meta.is_dir() && image::is_oci_dir(path))
+    {
+        let (info, set) = image::read_image(path)
+            .map_err(|e| InputsError::Malformed(p.clone(), e.to_string()))?;
+        add_rootfs(&mut out, &p, "!", &set);
+        out.image = Some(info);
+        return Ok(out);
+    }
+    if meta.is_dir() && rootfs::looks_like_rootfs(path) {
+        let set = rootfs::read_dir(path);
+        add_rootfs(&mut out, &p, "/", &set);
+        return Ok(out);
+    }
     if meta.is_file() {
         match read_one(path) {
             Ok(Some((format, comps))) => {
@@ -142,6 +168,28 @@ pub fn collect(path: &Path) -> Result<Collected, InputsError> {
         }
     }
     Ok(out)
+}
+
+/// Adds what a root filesystem holds; paths are shown as `input!inner`
+/// (images) or `input/inner` (directories).
+fn add_rootfs(out: &mut Collected, input: &str, sep: &str, set: &rootfs::FileSet) {
+    let a = rootfs::analyze(set);
+    let input = input.trim_end_matches('/');
+    for s in a.sources {
+        out.files.push(InputFile {
+            path: format!("{input}{sep}{}", s.path),
+            format: s.format,
+            components: s.components,
+        });
+    }
+    for (path, error) in a.errors {
+        out.errors.push(InputError {
+            path: format!("{input}{sep}{path}"),
+            error,
+        });
+    }
+    out.components = a.components;
+    out.distro = a.distro;
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {

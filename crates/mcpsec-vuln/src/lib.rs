@@ -12,6 +12,7 @@
 pub mod cvss;
 mod cvss4;
 pub mod feeds;
+pub mod image;
 pub mod inputs;
 pub mod lockfile;
 pub mod osv;
@@ -19,6 +20,7 @@ pub mod output;
 pub mod pom;
 pub mod purl;
 pub mod reports;
+pub mod rootfs;
 pub mod sbom;
 pub mod scan;
 pub mod version;

@@ -439,6 +439,17 @@ pub fn match_key(c: &Component) -> Option<(String, String, String)> {
     if version.is_empty() {
         return None;
     }
+    // Distro advisories name source packages: an OS package's `upstream`
+    // qualifier (`src` or `src@version`) gives the name (and version) to match.
+    if let Some(p) = &purl
+        && matches!(p.ty.as_str(), "deb" | "apk")
+        && let Some(up) = p.qualifiers.get("upstream")
+    {
+        return Some(match up.split_once('@') {
+            Some((n, v)) if !n.is_empty() && !v.is_empty() => (eco, n.to_string(), v.to_string()),
+            _ => (eco, up.clone(), version),
+        });
+    }
     Some((eco, c.name.clone(), version))
 }
 
@@ -457,7 +468,13 @@ pub fn scan(components: &[Component], db: &OsvDatabase, kev: Option<&Kev>) -> Sc
             continue;
         };
         for m in db.is_affected(&eco, &name, &version) {
-            if !seen.insert((m.id.clone(), eco.clone(), name.clone(), version.clone())) {
+            if !seen.insert((
+                m.id.clone(),
+                eco.clone(),
+                c.name.clone(),
+                name.clone(),
+                version.clone(),
+            )) {
                 continue;
             }
             let rec = &db.records[m.record];
@@ -481,9 +498,11 @@ pub fn scan(components: &[Component], db: &OsvDatabase, kev: Option<&Kev>) -> Sc
                     kev: in_kev,
                     epss: None,
                 },
+                // The installed package (a binary package for distro
+                // packages matched on their source name).
                 component: ComponentInfo {
-                    name: name.clone(),
-                    version: version.clone(),
+                    name: c.name.clone(),
+                    version: c.version.clone().unwrap_or_else(|| version.clone()),
                     purl: c.purl.clone(),
                     ecosystem: eco.clone(),
                 },

@@ -1,0 +1,474 @@
+//! Container images: a `docker save` tarball (`manifest.json` + layer
+//! tars), an OCI image layout (`index.json` + `blobs/`) as a tarball or a
+//! directory. Layers (plain tar or gzip) are applied in order with
+//! whiteouts (`.wh.name` deletes, `.wh..wh..opq` makes a directory opaque)
+//! into the [`FileSet`] of files of interest, which [`crate::rootfs`]
+//! analyses.
+//!
+//! Bounds: at most [`MAX_OUTER_ENTRIES`] entries in the image archive,
+//! [`MAX_LAYER_ENTRIES`] per layer, [`MAX_LAYER_BYTES`] decompressed bytes
+//! per layer, [`MAX_LAYERS`] layers; entries with `..` paths are skipped and
+//! reported; symlinks are never followed.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::rootfs::{self, FileSet, MAX_ROOTFS_BYTES, MAX_ROOTFS_FILE};
+
+pub const MAX_OUTER_ENTRIES: usize = 100_000;
+pub const MAX_LAYER_ENTRIES: u64 = 2_000_000;
+pub const MAX_LAYER_BYTES: u64 = 16 << 30;
+pub const MAX_LAYERS: usize = 256;
+/// Largest JSON document (manifest, index, config) read from an image.
+const MAX_JSON: u64 = 16 << 20;
+
+/// Why an image could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("{0}: {1}")]
+    Io(String, io::Error),
+    #[error("{0}")]
+    Format(String),
+}
+
+fn fmt_err(s: impl Into<String>) -> ImageError {
+    ImageError::Format(s.into())
+}
+
+/// The image layout that was read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImageInfo {
+    /// `docker-archive`, `oci-archive` or `oci-layout`.
+    pub format: String,
+    pub layers: usize,
+    pub repo_tags: Vec<String>,
+    /// Layer entries skipped for an unsafe path.
+    pub unsafe_entries: usize,
+}
+
+/// Whether a file is a tar archive (possibly gzipped) — a candidate image.
+pub fn is_tarball(path: &Path) -> bool {
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 512];
+    let Ok(n) = read_full(&mut f, &mut head) else {
+        return false;
+    };
+    if n >= 2 && head[..2] == [0x1f, 0x8b] {
+        let Ok(f) = File::open(path) else {
+            return false;
+        };
+        let mut gz = flate2::read::MultiGzDecoder::new(BufReader::new(f));
+        let mut inner = [0u8; 512];
+        return matches!(read_full(&mut gz, &mut inner), Ok(512) if is_tar_header(&inner));
+    }
+    n == 512 && is_tar_header(&head)
+}
+
+fn is_tar_header(h: &[u8; 512]) -> bool {
+    &h[257..262] == b"ustar"
+}
+
+/// Whether a directory is an OCI image layout.
+pub fn is_oci_dir(dir: &Path) -> bool {
+    dir.join("index.json").is_file() && dir.join("oci-layout").is_file()
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Where blobs and JSON documents of an image come from.
+trait Blobs {
+    fn has(&self, name: &str) -> bool;
+    fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, ImageError>;
+    fn read_json(&mut self, name: &str) -> Result<Value, ImageError> {
+        let mut buf = Vec::new();
+        self.open(name)?
+            .take(MAX_JSON)
+            .read_to_end(&mut buf)
+            .map_err(|e| ImageError::Io(name.into(), e))?;
+        serde_json::from_slice(&buf).map_err(|e| fmt_err(format!("{name}: {e}")))
+    }
+}
+
+struct TarBlobs {
+    file: File,
+    index: HashMap<String, (u64, u64)>,
+}
+
+impl TarBlobs {
+    fn new(path: &Path) -> Result<TarBlobs, ImageError> {
+        let p = path.display().to_string();
+        let file = File::open(path).map_err(|e| ImageError::Io(p.clone(), e))?;
+        let mut index = HashMap::new();
+        {
+            let mut ar = tar::Archive::new(BufReader::new(&file));
+            let entries = ar.entries().map_err(|e| ImageError::Io(p.clone(), e))?;
+            for (i, e) in entries.enumerate() {
+                if i >= MAX_OUTER_ENTRIES {
+                    return Err(fmt_err(format!(
+                        "{p}: more than {MAX_OUTER_ENTRIES} entries"
+                    )));
+                }
+                let e = e.map_err(|e| ImageError::Io(p.clone(), e))?;
+                if !e.header().entry_type().is_file() {
+                    continue;
+                }
+                let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+                if let Some(n) = rootfs::normalize_path(&name) {
+                    index.insert(n, (e.raw_file_position(), e.size()));
+                }
+            }
+        }
+        Ok(TarBlobs { file, index })
+    }
+}
+
+impl Blobs for TarBlobs {
+    fn has(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+    fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, ImageError> {
+        let &(off, size) = self
+            .index
+            .get(name)
+            .ok_or_else(|| fmt_err(format!("{name}: not in the image archive")))?;
+        self.file
+            .seek(SeekFrom::Start(off))
+            .map_err(|e| ImageError::Io(name.into(), e))?;
+        Ok(Box::new(BufReader::new((&self.file).take(size))))
+    }
+}
+
+struct DirBlobs(PathBuf);
+
+impl Blobs for DirBlobs {
+    fn has(&self, name: &str) -> bool {
+        rootfs::normalize_path(name).is_some_and(|n| self.0.join(n).is_file())
+    }
+    fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, ImageError> {
+        let n =
+            rootfs::normalize_path(name).ok_or_else(|| fmt_err(format!("{name}: unsafe path")))?;
+        let p = self.0.join(n);
+        // Blobs must be regular files inside the layout, not symlinks.
+        let m = std::fs::symlink_metadata(&p).map_err(|e| ImageError::Io(name.into(), e))?;
+        if !m.is_file() {
+            return Err(fmt_err(format!("{name}: not a regular file")));
+        }
+        let f = File::open(&p).map_err(|e| ImageError::Io(name.into(), e))?;
+        Ok(Box::new(BufReader::new(f)))
+    }
+}
+
+/// A blob path from an OCI digest (`sha256:hex` → `blobs/sha256/hex`).
+fn blob_path(digest: &str) -> Result<String, ImageError> {
+    let (alg, hex) = digest
+        .split_once(':')
+        .ok_or_else(|| fmt_err(format!("bad digest {digest:?}")))?;
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric());
+    if !ok(alg) || !ok(hex) {
+        return Err(fmt_err(format!("bad digest {digest:?}")));
+    }
+    Ok(format!("blobs/{alg}/{hex}"))
+}
+
+/// The layer blobs of an OCI index (nested indexes followed; linux/amd64
+/// preferred when there are several images).
+fn oci_layers(b: &mut dyn Blobs) -> Result<Vec<String>, ImageError> {
+    let mut doc = b.read_json("index.json")?;
+    for _ in 0..4 {
+        if let Some(layers) = doc.get("layers").and_then(Value::as_array) {
+            return layers
+                .iter()
+                .map(|l| {
+                    let d = l
+                        .get("digest")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| fmt_err("manifest layer without digest"))?;
+                    blob_path(d)
+                })
+                .collect();
+        }
+        let ms = doc
+            .get("manifests")
+            .and_then(Value::as_array)
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| fmt_err("OCI index has no manifests"))?;
+        let plat = |m: &Value, k: &str| {
+            m.get("platform")
+                .and_then(|p| p.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let pick = ms
+            .iter()
+            .find(|m| {
+                plat(m, "os").as_deref() == Some("linux")
+                    && plat(m, "architecture").as_deref() == Some("amd64")
+            })
+            .or_else(|| {
+                ms.iter()
+                    .find(|m| plat(m, "architecture").as_deref() != Some("unknown"))
+            })
+            .unwrap_or(&ms[0]);
+        let d = pick
+            .get("digest")
+            .and_then(Value::as_str)
+            .ok_or_else(|| fmt_err("OCI manifest descriptor without digest"))?;
+        doc = b.read_json(&blob_path(d)?)?;
+    }
+    Err(fmt_err("OCI index nesting too deep"))
+}
+
+/// Counts bytes read and fails past a limit (decompression bombs).
+struct Limited<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            io::Error::other(format!(
+                "layer exceeds {MAX_LAYER_BYTES} decompressed bytes"
+            ))
+        })?;
+        Ok(n)
+    }
+}
+
+/// Applies one layer (plain tar or gzip) onto `set`.
+fn apply_layer(
+    set: &mut FileSet,
+    name: &str,
+    raw: Box<dyn Read + '_>,
+    info: &mut ImageInfo,
+) -> Result<(), ImageError> {
+    let mut raw = BufReader::new(raw);
+    let magic = {
+        use std::io::BufRead;
+        let b = raw.fill_buf().map_err(|e| ImageError::Io(name.into(), e))?;
+        b.get(..4).map(|m| [m[0], m[1], m[2], m[3]])
+    };
+    let reader: Box<dyn Read> = match magic {
+        Some([0x1f, 0x8b, _, _]) => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+        Some([0x28, 0xb5, 0x2f, 0xfd]) => {
+            return Err(fmt_err(format!(
+                "{name}: zstd-compressed layers are not supported"
+            )));
+        }
+        _ => Box::new(raw),
+    };
+    let mut ar = tar::Archive::new(Limited {
+        inner: reader,
+        left: MAX_LAYER_BYTES,
+    });
+    let mut added: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut deleted: Vec<String> = Vec::new();
+    let mut opaque: Vec<String> = Vec::new();
+    let io = |e: io::Error| ImageError::Io(name.to_string(), e);
+    for (i, e) in ar.entries().map_err(io)?.enumerate() {
+        if i as u64 >= MAX_LAYER_ENTRIES {
+            return Err(fmt_err(format!(
+                "{name}: more than {MAX_LAYER_ENTRIES} entries"
+            )));
+        }
+        let mut e = e.map_err(io)?;
+        let raw_path = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+        let Some(path) = rootfs::normalize_path(&raw_path) else {
+            info.unsafe_entries += 1;
+            set.errors
+                .push((format!("{name}!{raw_path}"), "unsafe path skipped".into()));
+            continue;
+        };
+        let (dir, base) = match path.rsplit_once('/') {
+            Some((d, b)) => (d.to_string(), b),
+            None => (String::new(), path.as_str()),
+        };
+        if base == ".wh..wh..opq" {
+            opaque.push(dir);
+            continue;
+        }
+        if let Some(victim) = base.strip_prefix(".wh.") {
+            deleted.push(if dir.is_empty() {
+                victim.to_string()
+            } else {
+                format!("{dir}/{victim}")
+            });
+            continue;
+        }
+        let ty = e.header().entry_type();
+        if ty.is_dir() {
+            continue;
+        }
+        // Anything else at this path replaces what lower layers had there.
+        deleted.push(path.clone());
+        if !rootfs::is_interesting(&path) {
+            continue;
+        }
+        if ty.is_file() {
+            let size = e.size();
+            if size > MAX_ROOTFS_FILE {
+                set.errors.push((path, format!("{size} bytes: too large")));
+                continue;
+            }
+            let mut buf = Vec::with_capacity(size as usize);
+            e.read_to_end(&mut buf).map_err(io)?;
+            added.push((path, buf));
+        } else if ty.is_hard_link()
+            && let Some(target) = e.link_name_bytes()
+            && let Some(t) = rootfs::normalize_path(&String::from_utf8_lossy(&target))
+        {
+            let content = added
+                .iter()
+                .rev()
+                .find(|(p, _)| *p == t)
+                .map(|(_, b)| b.clone())
+                .or_else(|| set.files.get(&t).cloned());
+            if let Some(b) = content {
+                added.push((path, b));
+            }
+        }
+    }
+    // Whiteouts hide lower layers only.
+    for d in &opaque {
+        let prefix = format!("{d}/");
+        set.files
+            .retain(|k, _| !(d.is_empty() || k.starts_with(&prefix)));
+    }
+    if !deleted.is_empty() {
+        let del: std::collections::HashSet<&str> = deleted.iter().map(String::as_str).collect();
+        set.files.retain(|k, _| {
+            // k or one of its parent directories was deleted/replaced.
+            let mut p = k.as_str();
+            loop {
+                if del.contains(p) {
+                    return false;
+                }
+                match p.rsplit_once('/') {
+                    Some((parent, _)) => p = parent,
+                    None => return true,
+                }
+            }
+        });
+    }
+    for (p, b) in added {
+        set.files.insert(p, b);
+    }
+    if set.total_bytes() > MAX_ROOTFS_BYTES {
+        return Err(fmt_err(format!(
+            "files of interest exceed {MAX_ROOTFS_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn read_from(b: &mut dyn Blobs, mut info: ImageInfo) -> Result<(ImageInfo, FileSet), ImageError> {
+    let layers: Vec<String> = if b.has("manifest.json") {
+        let m = b.read_json("manifest.json")?;
+        let first = m
+            .as_array()
+            .and_then(|a| a.first())
+            .ok_or_else(|| fmt_err("manifest.json: not a non-empty array"))?;
+        info.repo_tags = first
+            .get("RepoTags")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        first
+            .get("Layers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| fmt_err("manifest.json: no Layers"))?
+            .iter()
+            .map(|l| {
+                l.as_str()
+                    .and_then(rootfs::normalize_path)
+                    .ok_or_else(|| fmt_err("manifest.json: bad layer path"))
+            })
+            .collect::<Result<_, _>>()?
+    } else if b.has("index.json") {
+        if info.format == "docker-archive" {
+            info.format = "oci-archive".into();
+        }
+        oci_layers(b)?
+    } else {
+        return Err(fmt_err(
+            "not a container image: no manifest.json (docker save) or index.json (OCI layout)",
+        ));
+    };
+    if layers.len() > MAX_LAYERS {
+        return Err(fmt_err(format!("more than {MAX_LAYERS} layers")));
+    }
+    info.layers = layers.len();
+    let mut set = FileSet::default();
+    for l in &layers {
+        let r = b.open(l)?;
+        apply_layer(&mut set, l, r, &mut info)?;
+    }
+    Ok((info, set))
+}
+
+/// Reads an image tarball (`docker save`, OCI archive; optionally gzipped)
+/// or an OCI layout directory into the files of interest of its root
+/// filesystem.
+pub fn read_image(path: &Path) -> Result<(ImageInfo, FileSet), ImageError> {
+    let p = path.display().to_string();
+    let info = |format: &str| ImageInfo {
+        format: format.into(),
+        layers: 0,
+        repo_tags: Vec::new(),
+        unsafe_entries: 0,
+    };
+    if path.is_dir() {
+        let mut b = DirBlobs(path.to_path_buf());
+        return read_from(&mut b, info("oci-layout"));
+    }
+    let mut f = File::open(path).map_err(|e| ImageError::Io(p.clone(), e))?;
+    let mut magic = [0u8; 2];
+    let n = read_full(&mut f, &mut magic).map_err(|e| ImageError::Io(p.clone(), e))?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        // A gzipped archive: random access needs the plain tar on disk.
+        let tmp = std::env::temp_dir().join(format!(
+            "mcpsec-image-{}-{}.tar",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        let res = (|| {
+            let src = File::open(path).map_err(|e| ImageError::Io(p.clone(), e))?;
+            let mut out = File::create(&tmp).map_err(|e| ImageError::Io(p.clone(), e))?;
+            let mut gz = Limited {
+                inner: flate2::read::MultiGzDecoder::new(BufReader::new(src)),
+                left: MAX_LAYER_BYTES,
+            };
+            io::copy(&mut gz, &mut out).map_err(|e| ImageError::Io(p.clone(), e))?;
+            let mut b = TarBlobs::new(&tmp)?;
+            read_from(&mut b, info("docker-archive"))
+        })();
+        let _ = std::fs::remove_file(&tmp);
+        return res;
+    }
+    let mut b = TarBlobs::new(path)?;
+    read_from(&mut b, info("docker-archive"))
+}
