@@ -171,6 +171,10 @@ pub fn router_with(
         backends.store.clone(),
         limits.auth.clone(),
     ));
+    let hub = crate::stream::StreamHub::new(
+        backends.bus.clone(),
+        crate::stream::StreamSettings::default(),
+    );
     let state = app_state(backends, &limits, detection);
     let docs = swagger_ui_dist::ApiDefinition {
         uri_prefix: "/api/docs",
@@ -210,6 +214,12 @@ pub fn router_with(
         )
         .with_state(state.clone())
         .merge(crate::auth::routes::router(authenticator.clone()))
+        .merge(crate::graphql::router(
+            state.clone(),
+            authenticator.clone(),
+            hub.clone(),
+        ))
+        .merge(crate::stream::router(hub, authenticator.clone()))
         // Every route above passes the access policy (`auth::ROUTE_POLICY`);
         // the Swagger UI below and unknown routes do not need it.
         .route_layer(axum::middleware::from_fn_with_state(

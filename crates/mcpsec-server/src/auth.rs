@@ -110,6 +110,15 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
         ("POST", "/api/v1/auth/mfa/totp/enroll", Authenticated),
         ("POST", "/api/v1/auth/mfa/totp/confirm", Authenticated),
         ("POST", "/api/v1/events", PerItem(EventsWrite)),
+        // GraphQL: resolvers authorize each field on its tenant
+        // (`graphql.rs`). The WebSocket upgrades (GraphQL subscriptions and
+        // the live stream) authenticate in the handler, from the header or
+        // the first message (browsers cannot set headers on a WebSocket),
+        // and authorize each subscription.
+        ("POST", "/graphql", Authenticated),
+        ("GET", "/graphql", Public),
+        ("GET", "/graphql/playground", Public),
+        ("GET", "/api/v1/stream", Public),
         ("POST", "/api/v1/tenants", Platform(TenantsAdmin)),
         ("GET", "/api/v1/tenants", Platform(TenantsAdmin)),
         ("GET", "/api/v1/tenants/{tenant}/assets", Tenant(AssetsRead)),

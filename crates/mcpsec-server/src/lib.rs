@@ -10,8 +10,10 @@ pub mod api;
 pub mod auth;
 pub mod detection;
 pub mod error;
+pub mod graphql;
 pub mod grpc;
 pub mod metrics;
+pub mod stream;
 pub mod trace;
 pub mod worker;
 

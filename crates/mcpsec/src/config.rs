@@ -107,6 +107,27 @@ pub struct AuthConfig {
     /// Requests a credential may burst above the rate.
     #[serde(default = "default_burst")]
     pub rate_limit_burst: u32,
+    /// Requests per second per tenant over all its credentials (0: none).
+    #[serde(default)]
+    pub rate_limit_tenant_per_second: u32,
+    /// Requests a tenant may burst above its rate.
+    #[serde(default)]
+    pub rate_limit_tenant_burst: u32,
+    /// Keep rate-limit state in this Redis server (`redis://host:port/db`) so
+    /// all API processes share the limits; in memory when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_redis_url: Option<mcpsec_core::Secret>,
+    /// Session cookies with `Secure` and the `__Host-` prefix; set false only
+    /// for plain-http development.
+    #[serde(default = "default_true")]
+    pub cookie_secure: bool,
+    /// `[auth.oidc]`: SSO with an OpenID Connect provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<mcpsec_server::auth::oidc::OidcSettings>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_session_minutes() -> u64 {
@@ -142,6 +163,11 @@ impl Default for AuthConfig {
             lockout_max_secs: default_lockout_max(),
             rate_limit_per_second: default_rate(),
             rate_limit_burst: default_burst(),
+            rate_limit_tenant_per_second: 0,
+            rate_limit_tenant_burst: 0,
+            rate_limit_redis_url: None,
+            cookie_secure: true,
+            oidc: None,
         }
     }
 }
@@ -159,6 +185,11 @@ impl AuthConfig {
             lockout_max: Duration::from_secs(self.lockout_max_secs),
             rate_limit_per_second: self.rate_limit_per_second,
             rate_limit_burst: self.rate_limit_burst,
+            rate_limit_tenant_per_second: self.rate_limit_tenant_per_second,
+            rate_limit_tenant_burst: self.rate_limit_tenant_burst,
+            rate_limit_redis_url: self.rate_limit_redis_url.clone(),
+            oidc: self.oidc.clone(),
+            cookie_secure: self.cookie_secure,
         }
     }
 }
@@ -386,6 +417,8 @@ impl Config {
         if self.auth.session_ttl_minutes == 0 || self.auth.lockout_threshold == 0 {
             bail!("auth.session_ttl_minutes and auth.lockout_threshold must be at least 1");
         }
+        mcpsec_server::auth::validate_settings(&self.auth.settings())
+            .map_err(anyhow::Error::msg)?;
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .with_context(|| format!("log_level {:?}", self.log_level))?;
         Ok(())

@@ -31,6 +31,8 @@ type Auth = State<Arc<Authenticator>>;
 pub fn router(auth: Arc<Authenticator>) -> Router {
     Router::new()
         .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/oidc/login", get(oidc_login))
+        .route("/api/v1/auth/oidc/callback", get(oidc_callback))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/whoami", get(whoami))
         .route("/api/v1/auth/mfa/totp/enroll", post(totp_enroll))
@@ -87,12 +89,29 @@ pub struct LoginRequest {
     pub recovery_code: Option<String>,
 }
 
-/// A session: send `token` as `Authorization: Bearer <token>`.
+/// A session: send `token` as `Authorization: Bearer <token>`, or (in a
+/// browser) rely on the session cookie set with it and send `csrf_token` in
+/// the `X-CSRF-Token` header of state-changing requests.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: UserView,
+    pub csrf_token: String,
+}
+
+/// Adds the session cookies to a response.
+fn with_session_cookies(
+    a: &Authenticator,
+    mut r: Response,
+    token: &str,
+    expires: DateTime<Utc>,
+) -> Response {
+    let max_age = (expires - Utc::now()).num_seconds().max(0);
+    for v in a.cookies.login(token, max_age) {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    r
 }
 
 /// A user, without secrets.
@@ -276,21 +295,21 @@ async fn login(State(a): Auth, body: Result<Bytes, BytesRejection>) -> Result<Re
     let mut rec = login_audit(&updated.username, tenant.as_ref(), "success", how);
     rec.details.insert("session".into(), record.id.clone());
     audit(store.as_ref(), rec).await;
-    Ok(Json(SessionResponse {
-        token,
+    let r = Json(SessionResponse {
+        csrf_token: super::session::csrf_token(&token),
+        token: token.clone(),
         expires_at: expires,
         user: UserView::from(&updated),
     })
-    .into_response())
+    .into_response();
+    Ok(with_session_cookies(&a, r, &token, expires))
 }
 
-/// Ends the calling session (or revokes the calling API key).
+/// Ends the calling session (or revokes the calling API key) and clears the
+/// session cookies.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "Revoked")))]
-async fn logout(
-    State(a): Auth,
-    Extension(p): Extension<Principal>,
-) -> Result<StatusCode, ApiError> {
+async fn logout(State(a): Auth, Extension(p): Extension<Principal>) -> Result<Response, ApiError> {
     if let Some(id) = &p.key_id {
         a.store()
             .revoke_api_key(p.tenant.as_ref(), id, Utc::now())
@@ -302,7 +321,186 @@ async fn logout(
         )
         .await;
     }
-    Ok(StatusCode::NO_CONTENT)
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    for v in a.cookies.logout() {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+// ---------------------------------------------------------------------------
+// OIDC login (authorization code + PKCE)
+// ---------------------------------------------------------------------------
+
+/// Where to go after an OIDC login.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OidcLoginParams {
+    /// A path on this server (default: `auth.oidc.after_login`).
+    pub return_to: Option<String>,
+}
+
+/// The provider's answer.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OidcCallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+fn oidc_provider(a: &Authenticator) -> Result<Arc<super::oidc::OidcProvider>, ApiError> {
+    a.oidc.clone().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            "OIDC login is not configured (auth.oidc)",
+        )
+    })
+}
+
+fn oidc_unavailable(e: super::oidc::OidcError) -> ApiError {
+    match e {
+        super::oidc::OidcError::Provider(_) => {
+            tracing::warn!(error = %e, "OIDC provider unavailable");
+            ApiError::new(ErrorCode::InvalidArgument, e.to_string())
+        }
+        _ => unauthenticated(e.to_string()),
+    }
+}
+
+/// Starts a browser login at the OIDC provider: redirects there with
+/// `state`, `nonce` and a PKCE S256 challenge, remembered in a short-lived
+/// `HttpOnly` cookie until the callback.
+#[utoipa::path(get, path = "/api/v1/auth/oidc/login", tag = "auth", params(OidcLoginParams),
+    responses((status = 303, description = "Redirect to the provider"),
+        (status = 404, description = "OIDC is not configured", body = crate::error::ErrorBody)))]
+async fn oidc_login(
+    State(a): Auth,
+    q: Result<Query<OidcLoginParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let provider = oidc_provider(&a)?;
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.body_text()))?;
+    let return_to = match q.return_to {
+        Some(r) if r.starts_with('/') && !r.starts_with("//") && !r.contains('\\') => r,
+        Some(r) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidArgument,
+                format!("return_to {r:?} must be a path on this server"),
+            ));
+        }
+        None => provider.settings.after_login.clone(),
+    };
+    let (state, nonce, verifier) = (
+        password::random_token(32),
+        password::random_token(32),
+        password::random_token(64),
+    );
+    let location = provider
+        .authorization_url(&state, &nonce, &verifier)
+        .await
+        .map_err(oidc_unavailable)?;
+    use base64::Engine as _;
+    let back = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(return_to.as_bytes());
+    let mut r = (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response();
+    if let Some(c) = a.cookies.transient(
+        &a.cookies.oidc_name(),
+        &format!("{state}.{nonce}.{verifier}.{back}"),
+        600,
+    ) {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    Ok(r)
+}
+
+/// Completes an OIDC login: checks `state` against the login cookie,
+/// exchanges the code (with the PKCE verifier) at the token endpoint,
+/// validates the ID token (signature, issuer, audience, expiry, nonce),
+/// maps its claims to a tenant and role, and starts a session (cookies as
+/// for a password login), then redirects to the page the login named.
+#[utoipa::path(get, path = "/api/v1/auth/oidc/callback", tag = "auth", params(OidcCallbackParams),
+    responses((status = 303, description = "Logged in; redirect to the app"),
+        (status = 401, description = "The login failed", body = crate::error::ErrorBody),
+        (status = 403, description = "The identity maps to no usable tenant role", body = crate::error::ErrorBody)))]
+async fn oidc_callback(
+    State(a): Auth,
+    headers: axum::http::HeaderMap,
+    q: Result<Query<OidcCallbackParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let provider = oidc_provider(&a)?;
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.body_text()))?;
+    let store = a.store().clone();
+    let fail = |why: String| {
+        let store = store.clone();
+        async move {
+            audit(store.as_ref(), login_audit("oidc", None, "failure", &why)).await;
+            unauthenticated(format!("OIDC login failed: {why}"))
+        }
+    };
+    if let Some(e) = &q.error {
+        let d = q.error_description.as_deref().unwrap_or_default();
+        return Err(fail(format!("the provider answered {e}: {d}")).await);
+    }
+    let cookie_name = a.cookies.oidc_name();
+    let saved = super::session::cookie(&headers, &cookie_name).unwrap_or_default();
+    let parts: Vec<&str> = saved.split('.').collect();
+    let (Some(code), Some(state), [saved_state, nonce, verifier, back]) =
+        (q.code.as_deref(), q.state.as_deref(), parts.as_slice())
+    else {
+        return Err(fail(
+            "missing code, state or login cookie (start at /api/v1/auth/oidc/login)".into(),
+        )
+        .await);
+    };
+    if !super::constant_time_eq(state.as_bytes(), saved_state.as_bytes()) {
+        return Err(fail("state does not match this browser's login".into()).await);
+    }
+    let claims = match provider.exchange(code, verifier, nonce).await {
+        Ok(c) => c,
+        Err(e @ super::oidc::OidcError::Provider(_)) => return Err(oidc_unavailable(e)),
+        Err(e) => return Err(fail(e.to_string()).await),
+    };
+    let principal = a.oidc_principal(&provider, &claims).await?;
+    use base64::Engine as _;
+    let return_to = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(back)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|r| r.starts_with('/') && !r.starts_with("//"))
+        .unwrap_or_else(|| provider.settings.after_login.clone());
+    let now = Utc::now();
+    // ID tokens live for minutes; the session gets the configured lifetime.
+    let expires = now + ChronoDuration::from_std(a.settings.session_ttl).unwrap_or_default();
+    let sub = claims
+        .get("sub")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let (record, token) = new_key(
+        principal.tenant.clone(),
+        &principal.role,
+        &format!("oidc session of {sub}"),
+        KeyKind::Session,
+        principal.user_id.clone(),
+        Some(expires),
+    );
+    store.create_api_key(&record).await?;
+    let mut rec = login_audit(sub, principal.tenant.as_ref(), "success", "oidc");
+    rec.actor = principal.subject.clone();
+    rec.details.insert("session".into(), record.id.clone());
+    rec.details.insert("role".into(), principal.role.clone());
+    audit(store.as_ref(), rec).await;
+    let r = (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, return_to)],
+    )
+        .into_response();
+    let mut r = with_session_cookies(&a, r, &token, expires);
+    if let Some(c) = a.cookies.transient(&cookie_name, "", 0) {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    Ok(r)
 }
 
 /// The caller.
@@ -906,6 +1104,8 @@ async fn list_audit(
     paths(
         login,
         logout,
+        oidc_login,
+        oidc_callback,
         whoami,
         totp_enroll,
         totp_confirm,
