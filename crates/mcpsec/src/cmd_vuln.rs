@@ -181,6 +181,25 @@ fn collect(path: &Path) -> anyhow::Result<Collected> {
     for e in &c.errors {
         eprintln!("warning: skipped {}: {}", e.path, e.error);
     }
+    if let Some(i) = &c.image {
+        eprintln!(
+            "image: {} with {} layer(s){}",
+            i.format,
+            i.layers,
+            if i.repo_tags.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", i.repo_tags.join(", "))
+            }
+        );
+    }
+    if let Some(d) = &c.distro {
+        eprintln!(
+            "distribution: {} (OSV ecosystem {})",
+            d.pretty_name.as_deref().unwrap_or(&d.id),
+            d.osv_ecosystem().as_deref().unwrap_or("unknown")
+        );
+    }
     Ok(c)
 }
 
@@ -741,6 +760,8 @@ fn json_report(r: &ScanReport, c: &Collected, suppressed: usize) -> serde_json::
             "suppressed": suppressed,
             "inputs": c.files,
             "input_errors": c.errors,
+            "distro": c.distro,
+            "image": c.image,
         }
     })
 }
