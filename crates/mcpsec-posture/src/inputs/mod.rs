@@ -7,9 +7,12 @@
 //! | `dockerfile` | `Dockerfile`, `Dockerfile.*`, `*.dockerfile`, `Containerfile` | file | see [`dockerfile`] |
 //! | `terraform` | `*.tf` of one directory (+ `terraform.tfvars`, `*.auto.tfvars`), plan JSON | resource | see [`terraform`] |
 //! | `github-actions` | YAML with `on` and `jobs` | workflow | the workflow |
+//! | `gitlab-ci` | `.gitlab-ci.yml`, `*.gitlab-ci.yml`, or YAML with `stages` and a job with `script` | pipeline file | the pipeline |
+//! | `aws`, `azure`, `gcp` | JSON cloud inventories, see [`cloud`] | resource | the resource |
 //!
 //! Files that fail to parse are reported as [`InputError`]s and skipped.
 
+pub mod cloud;
 pub mod dockerfile;
 pub mod terraform;
 
@@ -33,6 +36,10 @@ pub enum InputKind {
     Dockerfile,
     Terraform,
     GithubActions,
+    GitlabCi,
+    Aws,
+    Azure,
+    Gcp,
 }
 
 impl InputKind {
@@ -41,6 +48,10 @@ impl InputKind {
         InputKind::Dockerfile,
         InputKind::Terraform,
         InputKind::GithubActions,
+        InputKind::GitlabCi,
+        InputKind::Aws,
+        InputKind::Azure,
+        InputKind::Gcp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +60,10 @@ impl InputKind {
             InputKind::Dockerfile => "dockerfile",
             InputKind::Terraform => "terraform",
             InputKind::GithubActions => "github-actions",
+            InputKind::GitlabCi => "gitlab-ci",
+            InputKind::Aws => "aws",
+            InputKind::Azure => "azure",
+            InputKind::Gcp => "gcp",
         }
     }
 }
@@ -68,7 +83,7 @@ impl FromStr for InputKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown input {s:?}; expected one of: kubernetes, dockerfile, terraform, github-actions"
+                    "unknown input {s:?}; expected one of: kubernetes, dockerfile, terraform, github-actions, gitlab-ci, aws, azure, gcp"
                 )
             })
     }
@@ -164,7 +179,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
         let file = f.display().to_string();
         match kind {
             Some(_) => loaded.targets.push(dockerfile_target(&file, &text)),
-            None => match yaml_targets(&file, &text) {
+            None => match yaml_targets_named(&file, &name, &text) {
                 Ok(mut t) => loaded.targets.append(&mut t),
                 Err(e) => loaded.errors.push(e),
             },
@@ -254,8 +269,44 @@ fn is_workflow(v: &Value) -> bool {
         && (v.get("on").is_some() || v.get("true").is_some())
 }
 
+/// GitLab CI keywords that are not jobs.
+pub const GITLAB_RESERVED: &[&str] = &[
+    "default",
+    "include",
+    "stages",
+    "variables",
+    "workflow",
+    "image",
+    "services",
+    "before_script",
+    "after_script",
+    "cache",
+    "spec",
+];
+
+fn is_gitlab_ci(name: &str, v: &Value) -> bool {
+    let Some(o) = v.as_object() else {
+        return false;
+    };
+    if name == ".gitlab-ci.yml" || name.ends_with(".gitlab-ci.yml") || name == "gitlab-ci.yml" {
+        return true;
+    }
+    o.get("stages").is_some_and(Value::is_array)
+        && o.iter()
+            .any(|(k, j)| !GITLAB_RESERVED.contains(&k.as_str()) && j.get("script").is_some())
+}
+
 /// Kubernetes resources, workflows and plans in a YAML or JSON file.
 pub fn yaml_targets(file: &str, text: &str) -> Result<Vec<Target>, InputError> {
+    let name = Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    yaml_targets_named(file, &name, text)
+}
+
+/// Like [`yaml_targets`], with the file name (it tells GitLab CI files).
+fn yaml_targets_named(file: &str, name: &str, text: &str) -> Result<Vec<Target>, InputError> {
     let docs = load_documents(text).map_err(|e| InputError {
         file: file.to_string(),
         reason: format!("invalid YAML/JSON: {e}"),
@@ -293,6 +344,18 @@ pub fn yaml_targets(file: &str, text: &str) -> Result<Vec<Target>, InputError> {
                 input: regorus::Value::from(v),
                 lines: Arc::new(d.lines),
             });
+        } else if is_gitlab_ci(name, &v) {
+            out.push(Target {
+                kind: InputKind::GitlabCi,
+                file: file.to_string(),
+                resource: name.to_string(),
+                selector: "pipeline".into(),
+                line: d.line,
+                input: regorus::Value::from(v),
+                lines: Arc::new(d.lines),
+            });
+        } else if let Some(mut t) = cloud::targets(file, &v, &d.lines) {
+            out.append(&mut t);
         } else if terraform::is_plan(&v) {
             let resources = terraform::plan_resources(&v);
             out.extend(terraform_module_targets(
