@@ -326,7 +326,7 @@ fn apply_layer(
                 set.errors.push((path, format!("{size} bytes: too large")));
                 continue;
             }
-            let mut buf = Vec::with_capacity(size as usize);
+            let mut buf = Vec::with_capacity(size.min(1 << 20) as usize);
             e.read_to_end(&mut buf).map_err(io)?;
             added.push((path, buf));
         } else if ty.is_hard_link()

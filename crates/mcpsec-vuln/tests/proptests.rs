@@ -82,3 +82,64 @@ proptest! {
         }
     }
 }
+
+/// Structured-ish text for the OS database and metadata parsers.
+fn control_text() -> impl Strategy<Value = String> {
+    proptest::string::string_regex(
+        "((Package|Version|Source|Status|P|V|o|A|L|Name|ID|VERSION_ID|s\\.name)[:=] ?[a-z0-9 ().~+:\"-]{0,12}\n{1,2}| [a-z]{0,5}\n){0,12}",
+    )
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn os_database_parsers_never_panic(s in control_text(), b in proptest::collection::vec(any::<u8>(), 0..256)) {
+        use mcpsec_vuln::rootfs;
+        let d = rootfs::Distro::from_os_release(&s);
+        let _ = d.as_ref().map(|d| (d.osv_ecosystem(), d.purl_distro()));
+        for c in rootfs::dpkg_status(&s, d.as_ref()).iter().chain(&rootfs::apk_installed(&s, d.as_ref())) {
+            // Whatever is extracted is matchable or skipped, never a panic.
+            let _ = mcpsec_vuln::scan::match_key(c);
+        }
+        let _ = rootfs::python_metadata(&s);
+        let _ = rootfs::rpm_header(&b);
+        let _ = mcpsec_vuln::pom::parse(&s);
+        let _ = mcpsec_vuln::pom::parse(&String::from_utf8_lossy(&b));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Arbitrary bytes as an image archive or as a layer inside a valid
+    /// `docker save` manifest: an error or a result, never a panic.
+    #[test]
+    fn image_reader_never_panics(b in proptest::collection::vec(any::<u8>(), 0..2048), gz in any::<bool>()) {
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("prop-image-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = dir.join("raw.tar");
+        std::fs::write(&raw, &b).unwrap();
+        let _ = mcpsec_vuln::image::read_image(&raw);
+        let layer = if gz {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(&b).unwrap();
+            e.finish().unwrap()
+        } else {
+            b.clone()
+        };
+        let mut t = tar::Builder::new(Vec::new());
+        for (name, data) in [("manifest.json", &br#"[{"Layers":["l.tar"]}]"#[..]), ("l.tar", &layer[..])] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            t.append_data(&mut h, name, data).unwrap();
+        }
+        let img = dir.join("img.tar");
+        std::fs::write(&img, t.into_inner().unwrap()).unwrap();
+        let _ = mcpsec_vuln::inputs::collect(&img);
+    }
+}
