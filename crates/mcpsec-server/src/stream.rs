@@ -11,7 +11,7 @@
 //! client is. On start the hub reads the stream topics from the beginning of
 //! the bus retention, so resumption also works across API restarts.
 //!
-//! The wire protocol is documented in `docs/api.md` ("Live stream").
+//! The wire protocol is documented in `docs/graphql-and-stream.md`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -601,16 +601,20 @@ impl Connection {
         metrics::gauge!("mcpsec_stream_connections").increment(1.0);
         let end = self.session(authed).await;
         metrics::gauge!("mcpsec_stream_connections").decrement(1.0);
-        if let Err(Closing(code, reason)) = end {
-            let _ = self
-                .sink
-                .send(Message::Close(Some(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                })))
-                .await;
-        }
-        let _ = self.sink.close().await;
+        // A client that does not read may block these too: bounded.
+        let bye = async {
+            if let Err(Closing(code, reason)) = end {
+                let _ = self
+                    .sink
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    })))
+                    .await;
+            }
+            let _ = self.sink.close().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), bye).await;
     }
 
     /// Waits for `{"type":"auth","token":…}`.

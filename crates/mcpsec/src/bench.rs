@@ -31,6 +31,8 @@ pub enum BenchCommand {
     },
     /// Publish + consume throughput of an event-bus backend.
     Bus(crate::bench_bus::BusBenchArgs),
+    /// How fast a new alert reaches many WebSocket subscribers of /api/v1/stream.
+    Stream(crate::bench_stream::StreamBenchArgs),
     /// GET /healthz at a fixed request rate and report latency percentiles.
     Healthz {
         #[arg(long, default_value_t = 1000)]
@@ -42,7 +44,7 @@ pub enum BenchCommand {
 
 /// Starts an all-role server with embedded backends in `dir` on its own
 /// runtime thread; returns its address.
-fn start_server(
+pub(crate) fn start_server(
     dir: &std::path::Path,
     worker: WorkerConfig,
 ) -> anyhow::Result<std::net::SocketAddr> {
@@ -91,7 +93,7 @@ fn start_server(
 
 /// The bootstrap key of the throwaway benchmark server (platform admin;
 /// rate limiting off so it does not shape the measurement).
-const BENCH_KEY: &str = "mcpsec-bench-bootstrap-key-not-secret";
+pub(crate) const BENCH_KEY: &str = "mcpsec-bench-bootstrap-key-not-secret";
 
 fn empty_config(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
     let p = dir.join("bench.toml");
@@ -102,6 +104,7 @@ fn empty_config(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let cmd = match cmd {
         BenchCommand::Bus(args) => return crate::bench_bus::run(args).await,
+        BenchCommand::Stream(args) => return crate::bench_stream::run(args).await,
         other => other,
     };
     let dir = tempfile::tempdir()?;
@@ -115,7 +118,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             consumers: *consumers,
             ..WorkerConfig::default()
         },
-        BenchCommand::Healthz { .. } | BenchCommand::Bus(_) => WorkerConfig::default(),
+        BenchCommand::Healthz { .. } | BenchCommand::Bus(_) | BenchCommand::Stream(_) => {
+            WorkerConfig::default()
+        }
     };
     let addr = start_server(dir.path(), worker)?;
     let base = format!("http://{addr}");
@@ -136,7 +141,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             ..
         } => ingest(&client, &base, events, batch, concurrency).await,
         BenchCommand::Healthz { rate, seconds } => healthz(&client, &base, rate, seconds).await,
-        BenchCommand::Bus(_) => unreachable!("handled above"),
+        BenchCommand::Bus(_) | BenchCommand::Stream(_) => unreachable!("handled above"),
     }
 }
 

@@ -5,6 +5,7 @@
 mod backends;
 mod bench;
 mod bench_bus;
+mod bench_stream;
 mod cmd_admin;
 mod cmd_detect;
 mod cmd_mcp;

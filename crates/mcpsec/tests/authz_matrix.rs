@@ -378,3 +378,171 @@ async fn every_route_every_role_own_and_foreign_tenant() {
     );
     eprintln!("authorization matrix: {checked} checks passed");
 }
+
+/// GraphQL fields and live-stream kinds: the permission each needs on its
+/// tenant (docs/graphql-and-stream.md), independently of the server's code.
+const GRAPHQL_FIELDS: &[(&str, &str)] = &[
+    (
+        r#"{ tenant(id: "$T") { assets(first: 1) { edges { cursor } } } }"#,
+        "assets:read",
+    ),
+    (
+        r#"{ tenant(id: "$T") { findings(first: 1) { edges { cursor } } } }"#,
+        "findings:read",
+    ),
+    (
+        r#"{ tenant(id: "$T") { alerts(first: 1) { edges { cursor } } } }"#,
+        "alerts:read",
+    ),
+    (r#"{ tenant(id: "$T") { eventCount } }"#, "events:read"),
+    (r#"{ tenant(id: "$T") { rules { id } } }"#, "rules:read"),
+    (
+        r#"mutation { transitionFinding(tenant: "$T", id: "does-not-exist", status: TRIAGED) { id } }"#,
+        "findings:triage",
+    ),
+];
+
+const STREAM_KINDS: &[(&str, &str)] = &[
+    ("alerts", "alerts:read"),
+    ("findings", "findings:read"),
+    ("scan_progress", "assets:read"),
+    ("logs", "events:read"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn graphql_and_stream_every_role_own_and_foreign_tenant() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data, &[], &[]);
+    let admin = client();
+    create_tenant(&admin, &s.base, "acme").await;
+    create_tenant(&admin, &s.base, "other").await;
+    let r = admin
+        .put(s.url("/api/v1/tenants/acme/roles/triager"))
+        .json(&json!({"permissions": ["findings:read", "findings:triage"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut keys: BTreeMap<&str, String> = BTreeMap::new();
+    for role in [
+        "owner",
+        "admin",
+        "analyst",
+        "viewer",
+        "ingest-only",
+        "triager",
+    ] {
+        let r = admin
+            .post(s.url("/api/v1/tenants/acme/api-keys"))
+            .json(&json!({"name": format!("matrix {role}"), "role": role}))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        keys.insert(role, v["key"].as_str().unwrap().to_string());
+    }
+    let platform_key = cli(
+        &data,
+        &[
+            "admin",
+            "create-api-key",
+            "--role",
+            "platform-admin",
+            "--name",
+            "matrix",
+        ],
+        &[],
+    );
+    keys.insert("platform-admin", platform_key.trim().to_string());
+
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    // Anonymous GraphQL: 401.
+    let r = anonymous_client()
+        .post(s.url("/graphql"))
+        .json(&json!({"query": "{ me { subject } }"}))
+        .send()
+        .await
+        .unwrap();
+    if r.status() != 401 {
+        failures.push(format!("anonymous POST /graphql: {}", r.status()));
+    }
+    for (role, key) in &keys {
+        let perms = role_permissions(role);
+        let platform = *role == "platform-admin";
+        let c = client_with_key(key);
+        let mut req = s
+            .url("/api/v1/stream")
+            .replacen("http://", "ws://", 1)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {key}").parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        for (tenant, own) in [("acme", true), ("other", false)] {
+            for (query, perm) in GRAPHQL_FIELDS {
+                let allowed = perms.contains(perm) && (own || platform);
+                let r = c
+                    .post(s.url("/graphql"))
+                    .json(&json!({"query": query.replace("$T", tenant)}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                let forbidden = v["errors"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e["extensions"]["code"] == "forbidden"));
+                checked += 1;
+                if status != 200 || forbidden == allowed {
+                    failures.push(format!(
+                        "{role} on {tenant} GraphQL {query}: expected {}, got {status} {v}",
+                        if allowed { "allowed" } else { "forbidden" }
+                    ));
+                }
+            }
+            for (kind, perm) in STREAM_KINDS {
+                let allowed = perms.contains(perm) && (own || platform);
+                let id = format!("{tenant}-{kind}");
+                let msg = json!({"type": "subscribe", "id": id, "kinds": [kind], "tenant": tenant});
+                ws.send(Message::Text(msg.to_string().into()))
+                    .await
+                    .unwrap();
+                let answer = loop {
+                    let m = tokio::time::timeout(std::time::Duration::from_secs(20), ws.next())
+                        .await
+                        .expect("stream answer")
+                        .expect("stream open")
+                        .unwrap();
+                    if let Message::Text(t) = m {
+                        let v: Value = serde_json::from_str(&t).unwrap();
+                        if v["subscription"] == id.as_str() {
+                            break v;
+                        }
+                    }
+                };
+                checked += 1;
+                let got_allowed = answer["type"] == "subscribed";
+                let got_forbidden = answer["type"] == "error" && answer["code"] == "forbidden";
+                if !(allowed && got_allowed || !allowed && got_forbidden) {
+                    failures.push(format!(
+                        "{role} on {tenant} stream {kind}: expected {}, got {answer}",
+                        if allowed { "subscribed" } else { "forbidden" }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("GraphQL and stream authorization matrix: {checked} checks passed");
+}

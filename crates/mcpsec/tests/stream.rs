@@ -113,8 +113,7 @@ async fn stream_requires_authentication_and_authorizes_each_subscription() {
     // A bad header credential is refused before the upgrade.
     let err = try_connect(&s, "/api/v1/stream", Some("mcpsec_nope_nope"))
         .await
-        .err()
-        .expect("upgrade must fail");
+        .expect_err("upgrade must fail");
     match err {
         tokio_tungstenite::tungstenite::Error::Http(r) => assert_eq!(r.status(), 401),
         other => panic!("expected HTTP 401, got {other}"),
