@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::attack::AttackRef;
 use crate::event::LogEvent;
 use crate::input::{self, InputStats};
-use crate::ruleset::{DispatchCache, RuleSet};
+use crate::ruleset::{CorrRef, DispatchCache, RuleSet};
 use crate::sigma::rule::{CmpOp, CorrelationType, Level, RuleMeta, level_name};
 
 #[derive(Debug, Clone, Default)]
@@ -295,11 +295,40 @@ pub fn hunt(
     report
 }
 
-/// A correlated event: time, rule index, source, `value_count` value.
-type Member = (DateTime<Utc>, usize, SourceRef, Option<String>);
+/// A correlated event: a detection rule's match, or the firing of a
+/// correlation this one is chained on.
+#[derive(Debug, Clone)]
+struct Member {
+    time: DateTime<Utc>,
+    /// Position of the matching rule in the correlation's `rules:`.
+    pos: usize,
+    /// The events it stands for (one for a rule match).
+    sources: Vec<SourceRef>,
+    /// `value_count`: the counted field's value.
+    value: Option<String>,
+}
 
 fn count_ok(conds: &[(CmpOp, f64)], n: u64) -> bool {
     conds.iter().all(|(op, v)| op.holds(n as f64, *v))
+}
+
+/// Correlations that only feed other correlations (referenced without
+/// `generate: true`), as detection rules referenced by correlations are.
+fn suppressed_correlations(set: &RuleSet) -> HashSet<usize> {
+    let mut suppressed = HashSet::new();
+    let mut generated = HashSet::new();
+    for c in set.correlations() {
+        for r in &c.refs {
+            if let CorrRef::Correlation(j) = r {
+                if c.rule.generate {
+                    generated.insert(*j);
+                } else {
+                    suppressed.insert(*j);
+                }
+            }
+        }
+    }
+    &suppressed - &generated
 }
 
 fn evaluate_correlations(
@@ -308,24 +337,41 @@ fn evaluate_correlations(
     opts: &HuntOptions,
 ) -> Vec<Detection> {
     let mut out = Vec::new();
+    let suppressed = suppressed_correlations(set);
+    // Correlation → (group values, member) from the correlations it is chained on.
+    let mut chained: HashMap<usize, Vec<(Vec<String>, Member)>> = HashMap::new();
+    // Correlations come after those they refer to, so one pass suffices.
     for (ci, c) in set.correlations().iter().enumerate() {
         let cr = &c.rule;
-        if !level_ok(opts.min_level, cr.meta.level) {
+        let report = level_ok(opts.min_level, cr.meta.level) && !suppressed.contains(&ci);
+        // Who is chained on this one: (outer correlation, position in its rules).
+        let outers: Vec<(usize, usize)> = set
+            .correlations()
+            .iter()
+            .enumerate()
+            .filter_map(|(o, oc)| oc.position(CorrRef::Correlation(ci)).map(|p| (o, p)))
+            .collect();
+        if !report && outers.is_empty() {
             continue;
         }
-        // Group this correlation's events.
+        // Group this correlation's members.
         let mut groups: BTreeMap<Vec<String>, Vec<Member>> = BTreeMap::new();
         for e in &events {
             for (k, group, value) in &e.keys {
-                if *k == ci {
-                    groups.entry(group.clone()).or_default().push((
-                        e.time,
-                        e.rule,
-                        e.source.clone(),
-                        value.clone(),
-                    ));
+                if *k == ci
+                    && let Some(pos) = c.position(CorrRef::Rule(e.rule))
+                {
+                    groups.entry(group.clone()).or_default().push(Member {
+                        time: e.time,
+                        pos,
+                        sources: vec![e.source.clone()],
+                        value: value.clone(),
+                    });
                 }
             }
+        }
+        for (group, m) in chained.remove(&ci).unwrap_or_default() {
+            groups.entry(group).or_default().push(m);
         }
         let span = chrono::Duration::from_std(cr.timespan).unwrap_or(chrono::Duration::MAX);
         let kind_name = match cr.kind {
@@ -335,27 +381,56 @@ fn evaluate_correlations(
             CorrelationType::TemporalOrdered => "temporal_ordered",
         };
         for (group, mut evs) in groups {
-            evs.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+            evs.sort_by(|a, b| (a.time, &a.sources).cmp(&(b.time, &b.sources)));
+            let group_map: BTreeMap<String, String> = cr
+                .group_by
+                .iter()
+                .cloned()
+                .zip(group.iter().cloned())
+                .collect();
             let mut fire = |window: &[Member], count: u64| {
-                let group_map = cr
-                    .group_by
+                let last = window.last().map(|w| w.time);
+                let sources: Vec<SourceRef> = window
                     .iter()
-                    .cloned()
-                    .zip(group.iter().cloned())
+                    .flat_map(|w| w.sources.iter().cloned())
                     .collect();
+                for &(o, pos) in &outers {
+                    let oc = &set.correlations()[o].rule;
+                    // The outer correlation groups by this one's group-by values.
+                    let og = oc
+                        .group_by
+                        .iter()
+                        .map(|g| group_map.get(g).cloned().unwrap_or_default())
+                        .collect();
+                    let value = oc.field.as_ref().and_then(|f| group_map.get(f).cloned());
+                    if let Some(time) = last {
+                        chained.entry(o).or_default().push((
+                            og,
+                            Member {
+                                time,
+                                pos,
+                                sources: sources.clone(),
+                                value,
+                            },
+                        ));
+                    }
+                }
+                if !report {
+                    return;
+                }
                 out.push(Detection {
                     rule: RuleRef::new(&cr.meta, &c.path),
-                    timestamp: window.last().map(|w| w.0),
+                    timestamp: last,
                     source: None,
                     event: None,
                     techniques: c.attack.techniques.clone(),
                     tactics: c.attack.tactics.clone(),
                     correlation: Some(CorrelationInfo {
                         kind: kind_name,
-                        group: group_map,
+                        group: group_map.clone(),
                         count,
-                        first: window.first().map(|w| w.0),
-                        events: window.iter().map(|w| w.2.clone()).collect(),
+                        first: window.first().map(|w| w.time),
+                        events: sources,
                     }),
                     level: cr.meta.level,
                 });
@@ -367,7 +442,7 @@ fn evaluate_correlations(
                             w.len() as u64
                         } else {
                             w.iter()
-                                .filter_map(|e| e.3.as_deref())
+                                .filter_map(|e| e.value.as_deref())
                                 .collect::<HashSet<_>>()
                                 .len() as u64
                         }
@@ -381,7 +456,7 @@ fn evaluate_correlations(
                         let mut start = 0;
                         let mut end = 0;
                         while end < evs.len() {
-                            while evs[end].0 - evs[start].0 > span {
+                            while evs[end].time - evs[start].time > span {
                                 start += 1;
                             }
                             let n = measure(&evs[start..=end]);
@@ -398,7 +473,8 @@ fn evaluate_correlations(
                         let mut start = 0;
                         while start < evs.len() {
                             let mut end = start;
-                            while end + 1 < evs.len() && evs[end + 1].0 - evs[start].0 <= span {
+                            while end + 1 < evs.len() && evs[end + 1].time - evs[start].time <= span
+                            {
                                 end += 1;
                             }
                             let n = measure(&evs[start..=end]);
@@ -410,15 +486,16 @@ fn evaluate_correlations(
                     }
                 }
                 CorrelationType::Temporal => {
-                    let need: HashSet<usize> = c.rule_indices.iter().copied().collect();
+                    let need = c.refs.len();
                     let mut start = 0;
                     let mut end = 0;
                     while end < evs.len() {
-                        while evs[end].0 - evs[start].0 > span {
+                        while evs[end].time - evs[start].time > span {
                             start += 1;
                         }
-                        let seen: HashSet<usize> = evs[start..=end].iter().map(|e| e.1).collect();
-                        if need.is_subset(&seen) {
+                        let seen: HashSet<usize> = evs[start..=end].iter().map(|e| e.pos).collect();
+                        if (0..need).all(|p| seen.contains(&p) || c.position(c.refs[p]) != Some(p))
+                        {
                             fire(&evs[start..=end], seen.len() as u64);
                             start = end + 1;
                             end = start;
@@ -428,24 +505,24 @@ fn evaluate_correlations(
                     }
                 }
                 CorrelationType::TemporalOrdered => {
-                    let order = &c.rule_indices;
-                    // Partial chains: (start index in evs, next position in `order`, member indices).
+                    let len = c.refs.len();
+                    // Partial chains: (start index in evs, next position in `rules:`, member indices).
                     let mut chains: Vec<(usize, usize, Vec<usize>)> = Vec::new();
                     for (i, e) in evs.iter().enumerate() {
-                        chains.retain(|(s, _, _)| e.0 - evs[*s].0 <= span);
+                        chains.retain(|(s, _, _)| e.time - evs[*s].time <= span);
                         let mut done = None;
                         for ch in chains.iter_mut() {
-                            if order.get(ch.1) == Some(&e.1) {
+                            if ch.1 == e.pos {
                                 ch.1 += 1;
                                 ch.2.push(i);
-                                if ch.1 == order.len() {
+                                if ch.1 == len {
                                     done = Some(ch.2.clone());
                                     break;
                                 }
                             }
                         }
-                        if done.is_none() && order.first() == Some(&e.1) {
-                            if order.len() == 1 {
+                        if done.is_none() && e.pos == 0 {
+                            if len == 1 {
                                 done = Some(vec![i]);
                             } else {
                                 chains.push((i, 1, vec![i]));
@@ -502,6 +579,7 @@ pub fn summarize(detections: &[Detection]) -> Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RuleErrorKind;
     use crate::ruleset::LoadOptions;
 
     fn write(dir: &Path, name: &str, lines: &[serde_json::Value]) -> PathBuf {
@@ -624,6 +702,122 @@ mod tests {
             .collect();
         assert_eq!(spray.len(), 1);
         assert_eq!(spray[0].correlation.as_ref().unwrap().count, 4);
+    }
+
+    /// Chained correlations (a correlation of correlations), as in the
+    /// specification's "failed logins followed by a successful login".
+    #[test]
+    fn chained_correlations() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lines = Vec::new();
+        let mut ev = |min: u32, user: &str, action: &str| {
+            lines.push(serde_json::json!({"time": format!("2024-01-01T00:{min:02}:00Z"), "action": action, "user": user}));
+        };
+        // bob: a burst of 3 failures, then a success; later a second burst.
+        for m in [0, 1, 2] {
+            ev(m, "bob", "fail");
+        }
+        ev(3, "bob", "ok");
+        for m in [20, 21, 22] {
+            ev(m, "bob", "fail");
+        }
+        // alice: one failure then a success (no burst).
+        ev(3, "alice", "fail");
+        ev(4, "alice", "ok");
+        // carol: success first, burst afterwards (wrong order).
+        ev(5, "carol", "ok");
+        for m in [10, 11, 12] {
+            ev(m, "carol", "fail");
+        }
+        let f = write(dir.path(), "chain.ndjson", &lines);
+        let set = rules(&[
+            // Outer correlations first: references resolve regardless of order.
+            "title: burst then success\nlevel: high\ncorrelation: {type: temporal_ordered, rules: [many_failed, ok], group-by: [user], timespan: 10m}\n",
+            "title: two bursts\nlevel: critical\ncorrelation: {type: event_count, rules: [many_failed], group-by: [user], timespan: 1h, condition: {gte: 2}}\n",
+            "title: many failed\nname: many_failed\nlevel: medium\ncorrelation: {type: event_count, rules: [failed], group-by: [user], timespan: 5m, condition: {gte: 3}}\n",
+            FAILED,
+            "title: ok\nname: ok\nlogsource: {product: test}\ndetection: {s: {action: ok}, condition: s}\n",
+        ]);
+        assert_eq!(set.correlations().len(), 3);
+        // Dependencies come first.
+        assert_eq!(set.correlations()[0].rule.meta.title, "many failed");
+        let r = hunt(&set, &[f], &HuntOptions::default(), &AtomicU64::new(0));
+        let got: Vec<(String, String, Vec<u64>)> = r
+            .detections
+            .iter()
+            .map(|d| {
+                let c = d.correlation.as_ref().expect("only correlations report");
+                (
+                    d.rule.title.clone(),
+                    c.group["user"].clone(),
+                    c.events.iter().map(|e| e.record_id).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // The inner correlation is referenced without `generate`: not reported.
+                ("burst then success".into(), "bob".into(), vec![1, 2, 3, 4]),
+                ("two bursts".into(), "bob".into(), vec![1, 2, 3, 5, 6, 7]),
+            ],
+            "{got:?}"
+        );
+        let burst = r
+            .detections
+            .iter()
+            .find(|d| d.rule.title == "burst then success")
+            .unwrap();
+        assert_eq!(
+            burst.timestamp.unwrap().to_rfc3339(),
+            "2024-01-01T00:03:00+00:00"
+        );
+
+        // With `generate: true` the inner correlation reports too (bob twice, carol once).
+        let set = rules(&[
+            "title: two bursts\ncorrelation: {type: event_count, rules: [many_failed], group-by: [user], timespan: 1h, condition: {gte: 2}, generate: true}\n",
+            "title: many failed\nname: many_failed\ncorrelation: {type: event_count, rules: [failed], group-by: [user], timespan: 5m, condition: {gte: 3}}\n",
+            FAILED,
+        ]);
+        let f = dir.path().join("chain.ndjson");
+        let r = hunt(&set, &[f], &HuntOptions::default(), &AtomicU64::new(0));
+        let n = |t: &str| r.detections.iter().filter(|d| d.rule.title == t).count();
+        assert_eq!((n("many failed"), n("two bursts")), (3, 1));
+    }
+
+    #[test]
+    fn chained_correlation_errors() {
+        let (set, errs) = RuleSet::from_sources(
+            vec![
+                (PathBuf::from("f.yml"), FAILED.to_string()),
+                (PathBuf::from("a.yml"), "title: a\nname: a\ncorrelation: {type: temporal, rules: [b, failed], group-by: [user], timespan: 1m}\n".into()),
+                (PathBuf::from("b.yml"), "title: b\nname: b\ncorrelation: {type: temporal, rules: [a, failed], group-by: [user], timespan: 1m}\n".into()),
+                (PathBuf::from("c.yml"), "title: c\nname: c\ncorrelation: {type: event_count, rules: [nope], group-by: [user], timespan: 1m, condition: {gte: 1}}\n".into()),
+                (PathBuf::from("d.yml"), "title: d\ncorrelation: {type: event_count, rules: [c], group-by: [user], timespan: 1m, condition: {gte: 1}}\n".into()),
+                (PathBuf::from("e.yml"), "title: e\ncorrelation: {type: event_count, rules: [failed], group-by: [user], timespan: 1m, condition: {gte: 1}}\n".into()),
+            ],
+            &LoadOptions::default(),
+        );
+        assert_eq!(set.correlations().len(), 1, "only e loads");
+        let mut got: Vec<(String, RuleErrorKind)> = errs
+            .iter()
+            .map(|e| (e.path.display().to_string(), e.kind()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("a.yml".into(), RuleErrorKind::InvalidValue),
+                ("b.yml".into(), RuleErrorKind::InvalidValue),
+                ("c.yml".into(), RuleErrorKind::UnknownReference),
+                ("d.yml".into(), RuleErrorKind::UnknownReference),
+            ]
+        );
+        assert!(errs.iter().any(|e| e.issue.message.contains("cycle")));
+        assert!(
+            errs.iter()
+                .any(|e| e.issue.message.contains("\"c\" was rejected"))
+        );
     }
 
     #[test]

@@ -40,14 +40,33 @@ impl CompiledRule {
     }
 }
 
+/// What a correlation's `rules:` entry resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CorrRef {
+    /// A detection rule (index into [`RuleSet::rules`]).
+    Rule(usize),
+    /// Another correlation (index into [`RuleSet::correlations`]; always
+    /// lower than the referring correlation's own index).
+    Correlation(usize),
+}
+
 /// A correlation rule with its references resolved.
 #[derive(Debug, Clone)]
 pub struct LoadedCorrelation {
     pub rule: CorrelationRule,
     pub path: PathBuf,
     pub attack: AttackMapping,
-    /// Indices of the detection rules it correlates, in the order it names them.
+    /// Indices of the detection rules it correlates directly.
     pub rule_indices: Vec<usize>,
+    /// Each `rules:` entry resolved, in the order the rule names them.
+    pub refs: Vec<CorrRef>,
+}
+
+impl LoadedCorrelation {
+    /// The position in `rules:` of a reference (its first occurrence).
+    pub fn position(&self, r: CorrRef) -> Option<usize> {
+        self.refs.iter().position(|x| *x == r)
+    }
 }
 
 /// How to load rules.
@@ -250,42 +269,151 @@ impl RuleSet {
                 }
             }
         }
-        'corr: for (path, c) in correlations {
-            let mut idx = Vec::new();
+        set.resolve_correlations(correlations, attack, &mut errors);
+        set.build_dispatch();
+        (set, errors)
+    }
+
+    /// Resolves correlation references (to detection rules first, then to
+    /// other correlations: chaining) and orders correlations so that every
+    /// correlation comes after those it refers to. A correlation naming an
+    /// unknown or rejected rule, or part of a reference cycle, is rejected.
+    fn resolve_correlations(
+        &mut self,
+        correlations: Vec<(PathBuf, CorrelationRule)>,
+        attack: &Attack,
+        errors: &mut Vec<RuleError>,
+    ) {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Pending {
+            Rule(usize),
+            Corr(usize),
+        }
+        let names = |c: &CorrelationRule, name: &str| {
+            c.meta.id.as_deref() == Some(name) || c.meta.name.as_deref() == Some(name)
+        };
+        // Resolve names: detection rules first, then correlations (by position in `correlations`).
+        let mut resolved: Vec<Option<Vec<Pending>>> = Vec::with_capacity(correlations.len());
+        for (path, c) in &correlations {
+            let mut refs = Vec::new();
+            let mut ok = true;
             for name in &c.rules {
-                match lookup(&set, name) {
-                    Some(i) => idx.push(i),
-                    None => {
-                        let chained = correlations_named(&set.correlations, name);
-                        let issue = if chained {
-                            RuleIssue::new(
-                                RuleErrorKind::Unsupported,
-                                format!("chained correlation on {name:?}"),
-                            )
-                        } else {
-                            RuleIssue::new(
-                                RuleErrorKind::UnknownReference,
-                                format!("correlation names unknown rule {name:?}"),
-                            )
-                        };
-                        errors.push(RuleError {
-                            path,
-                            title: Some(c.meta.title),
-                            issue,
-                        });
-                        continue 'corr;
-                    }
+                let rule = self.rules.iter().position(|r| {
+                    r.meta.id.as_deref() == Some(name.as_str())
+                        || r.meta.name.as_deref() == Some(name.as_str())
+                });
+                match rule {
+                    Some(i) => refs.push(Pending::Rule(i)),
+                    None => match correlations.iter().position(|(_, o)| names(o, name)) {
+                        Some(j) => refs.push(Pending::Corr(j)),
+                        None => {
+                            errors.push(RuleError {
+                                path: path.clone(),
+                                title: Some(c.meta.title.clone()),
+                                issue: RuleIssue::new(
+                                    RuleErrorKind::UnknownReference,
+                                    format!("correlation names unknown rule {name:?}"),
+                                ),
+                            });
+                            ok = false;
+                            break;
+                        }
+                    },
                 }
             }
-            set.correlations.push(LoadedCorrelation {
+            resolved.push(ok.then_some(refs));
+        }
+        // Topological order; a correlation whose dependency is rejected (or
+        // that sits on a cycle) is rejected too.
+        let n = correlations.len();
+        let mut order: Vec<usize> = Vec::with_capacity(n);
+        let mut placed: Vec<Option<usize>> = vec![None; n];
+        let mut failed = vec![false; n];
+        for (i, r) in resolved.iter().enumerate() {
+            failed[i] = r.is_none();
+        }
+        loop {
+            let mut progress = false;
+            for i in 0..n {
+                if placed[i].is_some() || failed[i] {
+                    continue;
+                }
+                let deps = resolved[i].as_ref().expect("not failed");
+                let mut ready = true;
+                for d in deps {
+                    if let Pending::Corr(j) = *d {
+                        if failed[j] {
+                            let (path, c) = &correlations[i];
+                            let dep = &correlations[j].1.meta.title;
+                            errors.push(RuleError {
+                                path: path.clone(),
+                                title: Some(c.meta.title.clone()),
+                                issue: RuleIssue::new(
+                                    RuleErrorKind::UnknownReference,
+                                    format!("chained correlation {dep:?} was rejected"),
+                                ),
+                            });
+                            failed[i] = true;
+                            progress = true;
+                            ready = false;
+                            break;
+                        }
+                        if placed[j].is_none() {
+                            ready = false;
+                        }
+                    }
+                }
+                if ready && !failed[i] {
+                    placed[i] = Some(order.len());
+                    order.push(i);
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        for i in 0..n {
+            if placed[i].is_none() && !failed[i] {
+                let (path, c) = &correlations[i];
+                errors.push(RuleError {
+                    path: path.clone(),
+                    title: Some(c.meta.title.clone()),
+                    issue: RuleIssue::new(
+                        RuleErrorKind::InvalidValue,
+                        "correlation references form a cycle",
+                    ),
+                });
+            }
+        }
+        let mut correlations: Vec<Option<(PathBuf, CorrelationRule)>> =
+            correlations.into_iter().map(Some).collect();
+        for i in order {
+            let (path, c) = correlations[i].take().expect("placed once");
+            let refs: Vec<CorrRef> = resolved[i]
+                .as_ref()
+                .expect("placed")
+                .iter()
+                .map(|p| match *p {
+                    Pending::Rule(r) => CorrRef::Rule(r),
+                    Pending::Corr(j) => CorrRef::Correlation(placed[j].expect("dependency placed")),
+                })
+                .collect();
+            let rule_indices = refs
+                .iter()
+                .filter_map(|r| match r {
+                    CorrRef::Rule(i) => Some(*i),
+                    CorrRef::Correlation(_) => None,
+                })
+                .collect();
+            self.correlations.push(LoadedCorrelation {
                 attack: attack.map_tags(&c.meta.tags),
                 rule: c,
                 path,
-                rule_indices: idx,
+                rule_indices,
+                refs,
             });
         }
-        set.build_dispatch();
-        (set, errors)
     }
 
     fn build_dispatch(&mut self) {
@@ -358,6 +486,11 @@ impl RuleSet {
         self.rules = kept;
         for c in &mut self.correlations {
             c.rule_indices = c.rule_indices.iter().filter_map(|&i| map[i]).collect();
+            for r in &mut c.refs {
+                if let CorrRef::Rule(i) = r {
+                    *i = map[*i].expect("rules used by correlations are kept");
+                }
+            }
         }
         self.build_dispatch();
     }
@@ -410,12 +543,6 @@ impl RuleSet {
             _ => None,
         }
     }
-}
-
-fn correlations_named(c: &[LoadedCorrelation], name: &str) -> bool {
-    c.iter().any(|c| {
-        c.rule.meta.id.as_deref() == Some(name) || c.rule.meta.name.as_deref() == Some(name)
-    })
 }
 
 type CacheEntry = (Arc<Vec<usize>>, Option<FieldAliases>);

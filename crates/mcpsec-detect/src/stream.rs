@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::LogEvent;
 use crate::hunt::match_event;
-use crate::ruleset::{CompiledRule, DispatchCache, LoadedCorrelation, RuleSet};
+use crate::ruleset::{CompiledRule, CorrRef, DispatchCache, LoadedCorrelation, RuleSet};
 use crate::sigma::rule::{CmpOp, CorrelationType};
 
 /// One event counted by a correlation.
@@ -82,6 +82,20 @@ pub struct StreamRules {
     corr_users: HashMap<usize, Vec<(usize, String)>>,
     /// Rules that only feed correlations.
     suppressed: HashSet<usize>,
+    /// Correlation → (correlation chained on it, the name it uses for it).
+    chained_users: HashMap<usize, Vec<(usize, String)>>,
+    /// Correlations that only feed other correlations.
+    corr_suppressed: HashSet<usize>,
+}
+
+/// The state key of a correlation group: correlation identity and group-by values.
+fn state_key(c: &crate::sigma::rule::CorrelationRule, group: &[(String, String)]) -> String {
+    let values: Vec<&str> = group.iter().map(|(_, v)| v.as_str()).collect();
+    format!(
+        "{}|{}",
+        rule_identity(&c.meta),
+        serde_json::to_string(&values).unwrap_or_default()
+    )
 }
 
 /// The identity of a rule in alerts: its `id`, else its `name`, else its title.
@@ -95,27 +109,102 @@ pub fn rule_identity(meta: &crate::sigma::rule::RuleMeta) -> String {
 impl StreamRules {
     pub fn new(set: RuleSet) -> StreamRules {
         let mut corr_users: HashMap<usize, Vec<(usize, String)>> = HashMap::new();
+        let mut chained_users: HashMap<usize, Vec<(usize, String)>> = HashMap::new();
         let mut suppressed = HashSet::new();
         let mut generated = HashSet::new();
+        let mut corr_suppressed = HashSet::new();
+        let mut corr_generated = HashSet::new();
         for (ci, c) in set.correlations().iter().enumerate() {
-            for (pos, &r) in c.rule_indices.iter().enumerate() {
+            for (pos, r) in c.refs.iter().enumerate() {
+                if c.position(*r) != Some(pos) {
+                    continue;
+                }
                 let name = c.rule.rules.get(pos).cloned().unwrap_or_default();
-                corr_users.entry(r).or_default().push((ci, name));
+                let (users, sup, gen_) = match *r {
+                    CorrRef::Rule(i) => (
+                        corr_users.entry(i).or_default(),
+                        &mut suppressed,
+                        &mut generated,
+                    ),
+                    CorrRef::Correlation(j) => (
+                        chained_users.entry(j).or_default(),
+                        &mut corr_suppressed,
+                        &mut corr_generated,
+                    ),
+                };
+                let target = match *r {
+                    CorrRef::Rule(i) | CorrRef::Correlation(i) => i,
+                };
+                users.push((ci, name));
                 if c.rule.generate {
-                    generated.insert(r);
+                    gen_.insert(target);
                 } else {
-                    suppressed.insert(r);
+                    sup.insert(target);
                 }
             }
         }
         for r in generated {
             suppressed.remove(&r);
         }
+        for r in corr_generated {
+            corr_suppressed.remove(&r);
+        }
         StreamRules {
             set,
             corr_users,
+            chained_users,
             suppressed,
+            corr_suppressed,
         }
+    }
+
+    /// Whether a correlation reports its firings as alerts (`false` when it
+    /// only feeds correlations chained on it without `generate: true`).
+    pub fn correlation_reports(&self, ci: usize) -> bool {
+        !self.corr_suppressed.contains(&ci)
+    }
+
+    /// What a firing of correlation `ci` (its group and window, `fired_id`
+    /// a stable id of the firing, e.g. its alert id) feeds to the
+    /// correlations chained on it. The outer correlation's group-by fields
+    /// and `value_count` field are read from this one's group-by values.
+    pub fn chained_inputs(
+        &self,
+        ci: usize,
+        group: &[(String, String)],
+        window: &[Member],
+        fired_id: &str,
+    ) -> Vec<CorrelationInput> {
+        let Some(users) = self.chained_users.get(&ci) else {
+            return Vec::new();
+        };
+        let Some(last) = window.last() else {
+            return Vec::new();
+        };
+        let lookup = |f: &str| group.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone());
+        users
+            .iter()
+            .map(|(o, name)| {
+                let oc = &self.set.correlations()[*o].rule;
+                let og: Vec<(String, String)> = oc
+                    .group_by
+                    .iter()
+                    .map(|g| (g.clone(), lookup(g).unwrap_or_default()))
+                    .collect();
+                CorrelationInput {
+                    correlation: *o,
+                    key: state_key(oc, &og),
+                    group: og,
+                    member: Member {
+                        id: fired_id.to_string(),
+                        rule: name.clone(),
+                        time: last.time,
+                        value: oc.field.as_deref().and_then(lookup),
+                        entity: last.entity.clone(),
+                    },
+                }
+            })
+            .collect()
     }
 
     pub fn set(&self) -> &RuleSet {
@@ -167,12 +256,7 @@ impl StreamRules {
                     .and_then(|f| ev.get(f))
                     .and_then(|v| v.as_text())
                     .map(|t| t.into_owned());
-                let values: Vec<&str> = group.iter().map(|(_, v)| v.as_str()).collect();
-                let key = format!(
-                    "{}|{}",
-                    rule_identity(&c.meta),
-                    serde_json::to_string(&values).unwrap_or_default()
-                );
+                let key = state_key(c, &group);
                 out.correlations.push(CorrelationInput {
                     correlation: *ci,
                     key,
@@ -325,16 +409,27 @@ mod tests {
             let time: DateTime<Utc> = format!("2024-01-01T00:{min:02}:00Z").parse().unwrap();
             let mut ev = LogEvent::from_json(&json!({"user": user, "action": action, "ip": id}));
             let e = sr.evaluate(&mut cache, &mut ev, id, time, None);
-            for ci in e.correlations {
+            // Firings feed the correlations chained on them right away (depth first).
+            let mut work: std::collections::VecDeque<CorrelationInput> =
+                e.correlations.into_iter().collect();
+            while let Some(ci) = work.pop_front() {
                 let mut st: GroupState = states
                     .get(&ci.key)
                     .map(|v| serde_json::from_value(v.clone()).unwrap())
                     .unwrap_or_default();
                 for w in st.apply(sr.correlation(ci.correlation), ci.member) {
-                    out.push((
-                        sr.correlation(ci.correlation).rule.meta.title.clone(),
-                        w.into_iter().map(|m| m.id).collect(),
-                    ));
+                    let ids: Vec<String> = w.iter().map(|m| m.id.clone()).collect();
+                    let fired = format!("{}:{}", ci.correlation, ids.join("+"));
+                    for next in sr
+                        .chained_inputs(ci.correlation, &ci.group, &w, &fired)
+                        .into_iter()
+                        .rev()
+                    {
+                        work.push_front(next);
+                    }
+                    if sr.correlation_reports(ci.correlation) {
+                        out.push((sr.correlation(ci.correlation).rule.meta.title.clone(), ids));
+                    }
                 }
                 states.insert(ci.key, serde_json::to_value(&st).unwrap());
             }
@@ -398,6 +493,40 @@ mod tests {
             "bob's events are 10 minutes apart: {titles:?}"
         );
         assert_eq!(titles.iter().filter(|t| **t == "both").count(), 1);
+    }
+
+    #[test]
+    fn chained_correlations() {
+        let sr = rules(&[
+            "title: burst then success\ncorrelation: {type: temporal_ordered, rules: [many_failed, ok], group-by: [user], timespan: 10m}\n",
+            "title: many failed\nname: many_failed\ncorrelation: {type: event_count, rules: [failed], group-by: [user], timespan: 5m, condition: {gte: 3}}\n",
+            FAILED,
+            OK,
+        ]);
+        let got = run(
+            &sr,
+            &[
+                ("e1", "bob", "fail", 0),
+                ("e2", "bob", "fail", 1),
+                ("e2", "bob", "fail", 1), // redelivered: not counted twice
+                ("e3", "alice", "ok", 1),
+                ("e4", "bob", "fail", 2),
+                ("e5", "bob", "ok", 3),
+                ("e6", "carol", "ok", 4),
+                ("e7", "carol", "fail", 5),
+                ("e8", "carol", "fail", 6),
+                ("e9", "carol", "fail", 7),
+            ],
+        );
+        // "many failed" only feeds the chained correlation; carol's burst
+        // comes after her success.
+        assert_eq!(
+            got,
+            vec![(
+                "burst then success".to_string(),
+                vec!["0:e1+e2+e4".to_string(), "e5".to_string()]
+            )]
+        );
     }
 
     #[test]

@@ -446,7 +446,28 @@ impl DetectionService {
                 }
             }
             inputs.sort_by_key(|i| i.member.time);
-            for input in inputs {
+            // A firing feeds the correlations chained on it right away (depth
+            // first); their states are loaded on first use.
+            let mut loaded_keys: std::collections::HashSet<String> = keys.into_iter().collect();
+            let mut work: std::collections::VecDeque<_> = inputs.into_iter().collect();
+            while let Some(input) = work.pop_front() {
+                if loaded_keys.insert(input.key.clone()) {
+                    let more = b
+                        .store
+                        .load_correlation_states(tenant, std::slice::from_ref(&input.key))
+                        .await
+                        .map_err(unavailable_or_failed)?;
+                    for s in more {
+                        match serde_json::from_value::<GroupState>(s.state) {
+                            Ok(st) => {
+                                states.insert(s.key, st);
+                            }
+                            Err(err) => {
+                                tracing::warn!(%tenant, key = %s.key, error = %err, "unreadable correlation state reset")
+                            }
+                        }
+                    }
+                }
                 let c = engine.correlation(input.correlation);
                 let st = states.entry(input.key.clone()).or_default();
                 for window in st.apply(c, input.member) {
@@ -455,14 +476,25 @@ impl DetectionService {
                     let mut sorted = ids.clone();
                     sorted.sort();
                     ids.dedup();
+                    let alert_id = hash_id(&[
+                        tenant.as_str(),
+                        "correlation",
+                        &rule_id,
+                        &sorted.join("\u{1f}"),
+                    ]);
+                    for next in engine
+                        .chained_inputs(input.correlation, &input.group, &window, &alert_id)
+                        .into_iter()
+                        .rev()
+                    {
+                        work.push_front(next);
+                    }
+                    if !engine.correlation_reports(input.correlation) {
+                        continue;
+                    }
                     alerts.push(Alert {
                         tenant: tenant.clone(),
-                        id: hash_id(&[
-                            tenant.as_str(),
-                            "correlation",
-                            &rule_id,
-                            &sorted.join("\u{1f}"),
-                        ]),
+                        id: alert_id,
                         rule_id,
                         title: c.rule.meta.title.clone(),
                         severity: c.rule.meta.level.unwrap_or(Severity::Medium),

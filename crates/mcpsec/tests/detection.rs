@@ -395,6 +395,89 @@ async fn correlation_fires_across_a_worker_restart() {
     assert_eq!(alerts(&c, &s, "corr", "").await.len(), 1);
 }
 
+const CHAINED: &str = r#"title: Brute Force Followed By Success
+id: e2e-bf-success
+level: critical
+correlation:
+  type: temporal_ordered
+  rules: [many-failed, logon-ok]
+  group-by: [TargetUserName]
+  timespan: 30m
+---
+title: Many Failed Logons
+id: e2e-many-failed
+name: many-failed
+level: high
+correlation:
+  type: event_count
+  rules: [failed-logon]
+  group-by: [TargetUserName]
+  timespan: 10m
+  condition: {gte: 3}
+---
+title: Failed Logon
+id: e2e-failed-logon
+name: failed-logon
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4625}, condition: selection}
+---
+title: Successful Logon
+id: e2e-logon-ok
+name: logon-ok
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4624}, condition: selection}
+"#;
+
+/// A chained correlation (a correlation of a correlation and a rule) over
+/// the bus: the inner correlation only feeds the outer one.
+#[tokio::test]
+async fn chained_correlation_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("chained.yml"), CHAINED).unwrap();
+    let env = [("MCPSEC_DETECTION__RULES_DIR", rules.display().to_string())];
+    let c = client();
+    let s = Server::start(&dir.path().join("data"), &[], &env);
+    create_tenant(&c, &s.base, "chain").await;
+    let ok = log(
+        "chain",
+        "s1",
+        json!({"Channel": "Security", "EventID": 4624, "Computer": "dc01", "TargetUserName": "bob",
+               "TimeCreated_SystemTime": "2024-05-01T10:05:00Z"}),
+    );
+    post_events(
+        &c,
+        &s,
+        vec![
+            failed_logon("chain", "f1", "bob", 0),
+            failed_logon("chain", "f2", "bob", 1),
+            failed_logon("chain", "f3", "bob", 2),
+        ],
+    )
+    .await;
+    // Separate batch: the inner state is read back from the store.
+    eventually(30, "failed logons evaluated", || async {
+        metric(&metrics_text(&c, &s).await, "mcpsec_detection_events_total") >= 3.0
+    })
+    .await;
+    post_events(&c, &s, vec![ok]).await;
+    eventually(30, "chained alert", || async {
+        !alerts(&c, &s, "chain", "rule_id=e2e-bf-success")
+            .await
+            .is_empty()
+    })
+    .await;
+    let all = alerts(&c, &s, "chain", "").await;
+    assert_eq!(all.len(), 1, "the inner correlation only feeds: {all:?}");
+    let a = &all[0];
+    assert_eq!(a["severity"], "critical");
+    assert_eq!(a["entity"], "user:bob");
+    let ids = a["event_ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 2, "{a}");
+    assert_eq!(ids[1], "s1");
+}
+
 #[tokio::test]
 async fn demo_rules_turn_demo_logs_into_alerts() {
     let dir = tempfile::tempdir().unwrap();
