@@ -38,6 +38,7 @@ pub fn render(
                 "checks": report.checks,
                 "frameworks": frameworks,
                 "input_errors": report.input_errors,
+                "input_warnings": report.input_warnings,
                 "policy_errors": report.policy_errors,
                 "eval_errors": report.eval_errors,
             });
@@ -67,6 +68,9 @@ fn table(r: &ScanReport, fws: &[FrameworkReport]) -> String {
     }
     for e in &r.input_errors {
         let _ = writeln!(s, "SKIPPED  {}: {}", e.file, e.reason);
+    }
+    for e in &r.input_warnings {
+        let _ = writeln!(s, "PARTIAL  {}: {}", e.file, e.reason);
     }
     for e in &r.policy_errors {
         let _ = writeln!(s, "POLICY   {}: {}", e.file, e.reason);

@@ -60,6 +60,10 @@ pub struct ScanReport {
     pub checks: Vec<CheckSummary>,
     /// Input files that could not be parsed (skipped).
     pub input_errors: Vec<InputError>,
+    /// Inputs evaluated only partly (e.g. a Terraform module that is not
+    /// local, a `count` that does not resolve).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub input_warnings: Vec<InputError>,
     /// Policies that failed to load or compile (skipped).
     pub policy_errors: Vec<PolicyErrorOut>,
     pub eval_errors: Vec<EvalError>,
@@ -260,6 +264,7 @@ pub fn scan_paths(pack: &CompiledPack, paths: &[PathBuf], opts: &ScanOptions) ->
     let mut report = scan_targets(pack, &loaded.targets, opts);
     report.files = loaded.files;
     report.input_errors = loaded.errors;
+    report.input_warnings = loaded.warnings;
     report.duration_ms = start.elapsed().as_millis() as u64;
     report
 }

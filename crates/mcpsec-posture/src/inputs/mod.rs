@@ -122,6 +122,9 @@ impl Target {
 pub struct Loaded {
     pub targets: Vec<Target>,
     pub errors: Vec<InputError>,
+    /// Inputs evaluated only partly (unexpanded Terraform modules,
+    /// unresolvable `count`/`for_each`).
+    pub warnings: Vec<InputError>,
     /// Files read (parsed or not).
     pub files: usize,
 }
@@ -185,11 +188,23 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
             },
         }
     }
-    for (_, files) in tf_dirs {
+    // A directory used as a local module by another scanned directory is
+    // scanned through its callers (with their arguments), not on its own.
+    let mut by_dir = Vec::new();
+    let mut module_dirs = Vec::new();
+    for (dir, files) in tf_dirs {
         loaded.files += files.len();
-        let (mut t, mut e) = terraform_targets(&files);
-        loaded.targets.append(&mut t);
-        loaded.errors.append(&mut e);
+        let tl = terraform_targets(&files);
+        module_dirs.extend(tl.module_dirs.iter().cloned());
+        by_dir.push((dir, tl));
+    }
+    for (dir, mut tl) in by_dir {
+        if module_dirs.contains(&dir) {
+            continue;
+        }
+        loaded.targets.append(&mut tl.targets);
+        loaded.errors.append(&mut tl.errors);
+        loaded.warnings.append(&mut tl.warnings);
     }
     loaded
 }
@@ -402,7 +417,7 @@ fn terraform_module_targets(items: Vec<TfItem>) -> Vec<Target> {
 }
 
 /// The resources of the `.tf` files of one directory.
-pub fn terraform_targets(files: &[PathBuf]) -> (Vec<Target>, Vec<InputError>) {
+pub fn terraform_targets(files: &[PathBuf]) -> TfLoaded {
     let mut parsed = Vec::new();
     let mut tfvars = Vec::new();
     let mut errors = Vec::new();
@@ -447,14 +462,37 @@ pub fn terraform_targets(files: &[PathBuf]) -> (Vec<Target>, Vec<InputError>) {
             body,
         });
     }
-    let items = terraform::module_resources(&parsed, &tfvars)
+    let expanded = terraform::expand(&parsed, &tfvars);
+    let items = expanded
+        .resources
         .into_iter()
         .map(|r| {
-            let address = format!("{}.{}", r.rtype, r.name);
-            (r.file, r.rtype, r.name, address, r.config, r.line, r.lines)
+            (
+                r.file, r.rtype, r.name, r.address, r.config, r.line, r.lines,
+            )
         })
         .collect();
-    (terraform_module_targets(items), errors)
+    TfLoaded {
+        targets: terraform_module_targets(items),
+        errors,
+        warnings: expanded
+            .warnings
+            .into_iter()
+            .map(|(file, reason)| InputError { file, reason })
+            .collect(),
+        module_dirs: expanded.module_dirs,
+    }
+}
+
+/// What [`terraform_targets`] read from one directory.
+#[derive(Debug, Default)]
+pub struct TfLoaded {
+    pub targets: Vec<Target>,
+    pub errors: Vec<InputError>,
+    /// What was evaluated without full expansion (see [`terraform`]).
+    pub warnings: Vec<InputError>,
+    /// Directories expanded as local modules.
+    pub module_dirs: Vec<PathBuf>,
 }
 
 #[cfg(test)]
