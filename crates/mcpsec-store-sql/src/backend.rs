@@ -26,8 +26,9 @@ pub struct BodyRow {
 pub trait Backend: Send + Sync + 'static {
     /// The name in logs, errors and the `backend` metric label.
     const NAME: &'static str;
-    /// The most bind parameters one statement may carry.
-    const MAX_BIND_PARAMS: usize;
+    /// The bind parameters one multi-row statement carries at most: the
+    /// protocol's limit, or less where large statements are slow.
+    const STATEMENT_PARAMS: usize;
     /// Appended to a `SELECT` that reads a row the same transaction updates.
     const LOCK_FOR_UPDATE: &'static str;
 

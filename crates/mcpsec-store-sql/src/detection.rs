@@ -135,7 +135,7 @@ impl<B: Backend> DetectionStore for SqlStore<B> {
             let mut keys: Vec<&String> = keys.iter().collect();
             keys.sort();
             keys.dedup();
-            for chunk in keys.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+            for chunk in keys.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1)) {
                 let s = stmt(|p| {
                     let t = p(text(tenant.as_str()));
                     let list: Vec<String> = chunk.iter().map(|k| p(text(k))).collect();

@@ -170,7 +170,7 @@ pub struct PostgresBackend {
 impl Backend for PostgresBackend {
     const NAME: &'static str = "postgres";
     /// The protocol counts bind parameters in 16 bits.
-    const MAX_BIND_PARAMS: usize = 65_535;
+    const STATEMENT_PARAMS: usize = 65_535;
     const LOCK_FOR_UPDATE: &'static str = " FOR UPDATE";
 
     async fn fetch_rows(&self, stmt: &Statement) -> Result<Vec<BodyRow>, sqlx::Error> {

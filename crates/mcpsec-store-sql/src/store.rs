@@ -90,7 +90,7 @@ impl<B: Backend> SqlStore<B> {
         if rows.is_empty() {
             return Ok(0);
         }
-        let per = query::rows_per_statement(B::MAX_BIND_PARAMS, columns);
+        let per = query::rows_per_statement(B::STATEMENT_PARAMS, columns);
         let stmts = rows
             .chunks(per)
             .map(build)

@@ -89,7 +89,7 @@ impl<B: Backend> SqlStore<B> {
         ids: &[&str],
     ) -> StoreResult<HashMap<String, i64>> {
         let mut out = HashMap::new();
-        for chunk in ids.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+        for chunk in ids.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1)) {
             let s = in_list(
                 "SELECT id, CAST(modified_ns AS TEXT) FROM vuln_advisories WHERE id IN ",
                 chunk,
@@ -113,7 +113,7 @@ impl<B: Backend> SqlStore<B> {
         tail: &str,
     ) -> StoreResult<BTreeMap<String, AdvisoryRecord>> {
         let mut out = BTreeMap::new();
-        for chunk in ids.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+        for chunk in ids.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1)) {
             let s = in_list(head, chunk, tail);
             for r in self.backend.fetch_rows(&s).await.map_err(|e| op.sql(e))? {
                 let rec: AdvisoryRecord = record::decode("vuln_advisories", &r.id, &r.body)?;
@@ -133,7 +133,7 @@ impl<B: Backend> SqlStore<B> {
         cves.sort_unstable();
         cves.dedup();
         let mut out = Vec::new();
-        for chunk in cves.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+        for chunk in cves.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1)) {
             let s = in_list(
                 &format!("SELECT cve, body FROM {table} WHERE cve IN "),
                 chunk,
@@ -194,7 +194,7 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                 return Ok(counts);
             }
             let mut stmts = Vec::new();
-            for chunk in replaced.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 1)) {
+            for chunk in replaced.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1)) {
                 stmts.push(in_list(
                     "DELETE FROM vuln_advisory_packages WHERE advisory_id IN ",
                     chunk,
@@ -243,19 +243,19 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                 " ON CONFLICT (id) DO UPDATE SET source = excluded.source, \
                  modified_ns = excluded.modified_ns, withdrawn = excluded.withdrawn, \
                  body = excluded.body WHERE vuln_advisories.modified_ns < excluded.modified_ns",
-                B::MAX_BIND_PARAMS,
+                B::STATEMENT_PARAMS,
             ));
             stmts.extend(multi_row_chunks(
                 "INSERT INTO vuln_advisory_packages (ecosystem, name, advisory_id) VALUES ",
                 pkg_rows,
                 " ON CONFLICT (ecosystem, name, advisory_id) DO NOTHING",
-                B::MAX_BIND_PARAMS,
+                B::STATEMENT_PARAMS,
             ));
             stmts.extend(multi_row_chunks(
                 "INSERT INTO vuln_advisory_ecosystems (advisory_id, ecosystem) VALUES ",
                 eco_rows,
                 " ON CONFLICT (advisory_id, ecosystem) DO NOTHING",
-                B::MAX_BIND_PARAMS,
+                B::STATEMENT_PARAMS,
             ));
             self.backend
                 .execute_all(&stmts)
@@ -276,7 +276,7 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
             keys.sort();
             keys.dedup();
             let mut out: BTreeMap<String, AdvisoryRecord> = BTreeMap::new();
-            for chunk in keys.chunks(rows_per_statement(B::MAX_BIND_PARAMS, 2).min(200)) {
+            for chunk in keys.chunks(rows_per_statement(B::STATEMENT_PARAMS, 2).min(200)) {
                 let mut args = Vec::new();
                 let mut conds = Vec::new();
                 for k in chunk {
@@ -347,7 +347,7 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                 rows,
                 " ON CONFLICT (cve) DO UPDATE SET date_added = excluded.date_added, \
                  body = excluded.body",
-                B::MAX_BIND_PARAMS,
+                B::STATEMENT_PARAMS,
             );
             if !stmts.is_empty() {
                 self.backend
@@ -389,7 +389,7 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                 rows,
                 " ON CONFLICT (cve) DO UPDATE SET score_date = excluded.score_date, \
                  body = excluded.body",
-                B::MAX_BIND_PARAMS,
+                B::STATEMENT_PARAMS,
             );
             if !stmts.is_empty() {
                 self.backend
