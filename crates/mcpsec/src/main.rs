@@ -2,6 +2,12 @@
 //! capabilities. Business logic lives in the library crates; this crate only
 //! connects them.
 
+/// mimalloc instead of the system allocator: the event pipeline allocates per
+/// event (JSON values, statements) and glibc malloc/free took about a fifth of
+/// the ingest profile (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod backends;
 mod bench;
 mod bench_bus;
