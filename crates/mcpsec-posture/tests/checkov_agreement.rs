@@ -387,7 +387,25 @@ fn agreement_with_checkov_fixtures() {
         let mut tally = Tally::default();
         match *fw {
             "terraform-aws" => {
-                let loaded = load_paths(std::slice::from_ref(&dir));
+                // Checkov keeps variants of an example in sibling directories
+                // (`example_EC2PublicIP_foreach`) whose resources its
+                // expected lists include.
+                let mut dirs = vec![dir.clone()];
+                if let Ok(rd) = std::fs::read_dir(root.join(fw)) {
+                    let mut sib: Vec<_> = rd
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| {
+                            p.is_dir()
+                                && p.file_name().is_some_and(|n| {
+                                    n.to_string_lossy().starts_with(&format!("{example}_"))
+                                })
+                        })
+                        .collect();
+                    sib.sort();
+                    dirs.extend(sib);
+                }
+                let loaded = load_paths(&dirs);
                 let by_addr: BTreeMap<&str, &Target> = loaded
                     .targets
                     .iter()

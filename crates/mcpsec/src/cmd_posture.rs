@@ -56,7 +56,8 @@ pub struct PostureArgs {
 
 #[derive(Debug, Subcommand)]
 enum PostureCommand {
-    /// Scan Kubernetes manifests, Dockerfiles, Terraform and GitHub workflows.
+    /// Scan Kubernetes manifests, Dockerfiles, Terraform, GitHub Actions and GitLab CI
+    /// pipelines, and AWS/Azure/GCP inventory exports.
     Scan {
         /// Files or directories.
         #[arg(required = true)]
