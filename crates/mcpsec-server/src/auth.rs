@@ -12,17 +12,24 @@
 //!
 //! Credentials: API keys and login sessions (`mcpsec_<id>_<secret>`, stored as
 //! SHA-256 of the secret, verified in constant time, cached for
-//! [`AuthSettings::cache_ttl`]), and the configured bootstrap key (a
-//! platform-admin credential for first setup and tests).
+//! [`AuthSettings::cache_ttl`]), the configured bootstrap key (a
+//! platform-admin credential for first setup and tests), JWT bearer tokens
+//! of the configured OIDC provider ([`oidc`]), and, without an
+//! `Authorization` header, the session cookie of a browser ([`session`];
+//! unsafe methods then need the CSRF token).
 //!
 //! Also here: the login, MFA, API-key, user, role and audit routes
 //! ([`routes`]), Argon2id passwords ([`password`]), TOTP ([`totp`]) and the
-//! in-memory rate limiter ([`ratelimit`]).
+//! rate limiter, in memory or shared through Redis ([`ratelimit`]).
 
+pub mod oidc;
 pub mod password;
 pub mod ratelimit;
 pub mod routes;
+pub mod session;
 pub mod totp;
+
+pub(crate) use mcpsec_core::auth::constant_time_eq;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,6 +67,18 @@ pub struct AuthSettings {
     /// Requests per second per credential (0: unlimited) and burst size.
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
+    /// Requests per second per tenant, over all its credentials (0: no
+    /// tenant limit) and burst size.
+    pub rate_limit_tenant_per_second: u32,
+    pub rate_limit_tenant_burst: u32,
+    /// Keep the rate-limit buckets in this Redis server (shared by all API
+    /// processes) instead of in memory.
+    pub rate_limit_redis_url: Option<Secret>,
+    /// The OIDC provider for JWT bearer tokens and browser login.
+    pub oidc: Option<oidc::OidcSettings>,
+    /// Session cookies get `Secure` and the `__Host-` prefix (turn off only
+    /// for plain-http development).
+    pub cookie_secure: bool,
 }
 
 impl Default for AuthSettings {
@@ -73,6 +92,11 @@ impl Default for AuthSettings {
             lockout_max: Duration::from_secs(15 * 60),
             rate_limit_per_second: 100,
             rate_limit_burst: 1000,
+            rate_limit_tenant_per_second: 0,
+            rate_limit_tenant_burst: 0,
+            rate_limit_redis_url: None,
+            oidc: None,
+            cookie_secure: true,
         }
     }
 }
@@ -105,6 +129,8 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
         ("GET", "/metrics", Public),
         ("GET", "/api/v1/openapi.json", Public),
         ("POST", "/api/v1/auth/login", Public),
+        ("GET", "/api/v1/auth/oidc/login", Public),
+        ("GET", "/api/v1/auth/oidc/callback", Public),
         ("POST", "/api/v1/auth/logout", Authenticated),
         ("GET", "/api/v1/auth/whoami", Authenticated),
         ("POST", "/api/v1/auth/mfa/totp/enroll", Authenticated),
@@ -230,7 +256,48 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, CachedKey>>,
     /// When each key's last use was last written (written at most once a minute).
     touched: Mutex<HashMap<String, Instant>>,
+    /// The per-process limiter (used by gRPC; HTTP uses [`Self::rate_check`]).
     pub(crate) limiter: ratelimit::RateLimiter,
+    /// Per-credential/user buckets (in memory or Redis).
+    principal_limiter: ratelimit::Limiter,
+    /// Per-tenant buckets, when a tenant limit is set.
+    tenant_limiter: Option<ratelimit::Limiter>,
+    pub(crate) oidc: Option<Arc<oidc::OidcProvider>>,
+    pub(crate) cookies: session::Cookies,
+}
+
+fn build_limiter(
+    settings: &AuthSettings,
+    prefix: &str,
+    rate: u32,
+    burst: u32,
+) -> ratelimit::Limiter {
+    if let Some(url) = settings
+        .rate_limit_redis_url
+        .as_ref()
+        .filter(|u| !u.expose().is_empty())
+    {
+        match ratelimit::RedisLimiter::new(url.expose(), prefix, rate, burst) {
+            Ok(l) => return ratelimit::Limiter::Redis(Box::new(l)),
+            Err(e) => tracing::error!(error = %e, "rate limits stay in memory"),
+        }
+    }
+    ratelimit::Limiter::Memory(ratelimit::RateLimiter::new(rate, burst))
+}
+
+/// Checks the settings that cannot be checked by their types.
+pub fn validate_settings(settings: &AuthSettings) -> Result<(), String> {
+    if let Some(url) = settings
+        .rate_limit_redis_url
+        .as_ref()
+        .filter(|u| !u.expose().starts_with("mcpsec:enc:"))
+    {
+        ratelimit::RedisLimiter::new(url.expose(), "", 1, 1).map_err(|e| e.to_string())?;
+    }
+    if let Some(o) = &settings.oidc {
+        o.validate()?;
+    }
+    Ok(())
 }
 
 fn unauthenticated(msg: impl Into<String>) -> ApiError {
@@ -253,6 +320,27 @@ impl Authenticator {
             .map(|k| hash_secret(k.expose()));
         let limiter =
             ratelimit::RateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst);
+        let principal_limiter = build_limiter(
+            &settings,
+            "mcpsec:rl:p:",
+            settings.rate_limit_per_second,
+            settings.rate_limit_burst,
+        );
+        let tenant_limiter = (settings.rate_limit_tenant_per_second > 0).then(|| {
+            build_limiter(
+                &settings,
+                "mcpsec:rl:t:",
+                settings.rate_limit_tenant_per_second,
+                settings.rate_limit_tenant_burst,
+            )
+        });
+        let oidc = settings
+            .oidc
+            .clone()
+            .map(|o| Arc::new(oidc::OidcProvider::new(o)));
+        let cookies = session::Cookies {
+            secure: settings.cookie_secure,
+        };
         Authenticator {
             store,
             settings,
@@ -260,6 +348,10 @@ impl Authenticator {
             cache: Mutex::new(HashMap::new()),
             touched: Mutex::new(HashMap::new()),
             limiter,
+            principal_limiter,
+            tenant_limiter,
+            oidc,
+            cookies,
         }
     }
 
@@ -267,8 +359,87 @@ impl Authenticator {
         &self.store
     }
 
+    /// The rate-limit verdict for one request of `principal`: its own bucket
+    /// (per API key; per user for sessions and OIDC tokens) and its tenant's.
+    pub async fn rate_check(&self, principal: &Principal) -> ratelimit::Verdict {
+        let own = match (&principal.user_id, &principal.key_id) {
+            (Some(u), _) => format!("user:{u}"),
+            (None, Some(k)) => format!("key:{k}"),
+            (None, None) => principal.subject.clone(),
+        };
+        let mut v = self.principal_limiter.check(&own).await;
+        if v.allowed
+            && let (Some(l), Some(t)) = (&self.tenant_limiter, &principal.tenant)
+        {
+            v = v.min(l.check(t.as_str()).await);
+        }
+        v
+    }
+
+    /// Maps validated OIDC claims to a principal.
+    pub async fn oidc_principal(
+        &self,
+        provider: &oidc::OidcProvider,
+        claims: &oidc::Claims,
+    ) -> Result<Principal, ApiError> {
+        let (tenant, roles) = provider
+            .map_claims(claims)
+            .map_err(|e| forbidden(e.to_string()))?;
+        let tenant = match tenant {
+            Some(t) => Some(TenantId::new(t.clone()).map_err(|e| {
+                forbidden(format!("the token's tenant {t:?} is not a tenant id: {e}"))
+            })?),
+            None => None,
+        };
+        // Of several roles, the one with the most permissions.
+        let mut best: Option<(String, PermissionSet)> = None;
+        let mut last_err = None;
+        for role in roles {
+            match resolve_role(self.store.as_ref(), tenant.as_ref(), &role).await {
+                Ok(p) => {
+                    if best
+                        .as_ref()
+                        .is_none_or(|(_, b)| p.iter().count() > b.iter().count())
+                    {
+                        best = Some((role, p));
+                    }
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let Some((role, permissions)) = best else {
+            let why = last_err.map(|e| e.message).unwrap_or_default();
+            return Err(forbidden(format!(
+                "the token's role is not usable here: {why}"
+            )));
+        };
+        let sub = claims
+            .get("sub")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        Ok(Principal {
+            subject: format!("oidc:{sub}"),
+            tenant,
+            role,
+            permissions,
+            key_id: None,
+            user_id: Some(format!("oidc:{sub}")),
+        })
+    }
+
     /// Authenticates a bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+        if let Some(provider) = &self.oidc
+            && oidc::looks_like_jwt(token)
+        {
+            let claims = provider.validate_bearer(token).await.map_err(|e| {
+                if let oidc::OidcError::Provider(_) = e {
+                    tracing::warn!(error = %e, "OIDC provider unavailable");
+                }
+                unauthenticated(e.to_string())
+            })?;
+            return self.oidc_principal(provider, &claims).await;
+        }
         if let Some(hash) = &self.bootstrap_hash
             && verify_secret(token, hash)
         {
@@ -529,16 +700,34 @@ pub async fn enforce(
     if policy == Policy::Public {
         return next.run(req).await;
     }
+    let session_cookie = auth.cookies.session_name();
     let principal = match bearer(&req) {
         Some(token) => match auth.authenticate(token).await {
             Ok(p) => p,
             Err(e) => return challenge(e),
         },
-        None => {
-            return challenge(unauthenticated(
-                "authentication required: send `Authorization: Bearer <API key or session token>`",
-            ));
-        }
+        None => match session::cookie(req.headers(), &session_cookie) {
+            Some(token) => {
+                let p = match auth.authenticate(token).await {
+                    Ok(p) => p,
+                    Err(e) => return challenge(e),
+                };
+                if session::is_unsafe(req.method()) && !session::csrf_ok(req.headers(), token) {
+                    metrics::counter!("mcpsec_auth_csrf_refused_total").increment(1);
+                    return forbidden(format!(
+                        "CSRF check failed: a request authenticated by the session cookie must send the `{}` cookie's value in the `X-CSRF-Token` header",
+                        auth.cookies.csrf_name()
+                    ))
+                    .into_response();
+                }
+                p
+            }
+            None => {
+                return challenge(unauthenticated(
+                    "authentication required: send `Authorization: Bearer <API key or session token>`",
+                ));
+            }
+        },
     };
     let tenant_param = params.ok().and_then(|p| {
         p.iter()
@@ -577,17 +766,13 @@ pub async fn enforce(
         metrics::counter!("mcpsec_auth_denied_total", "route" => route).increment(1);
         return forbidden(denied.to_string()).into_response();
     }
-    let limit_key = principal
-        .key_id
-        .clone()
-        .unwrap_or_else(|| principal.subject.clone());
-    let verdict = auth.limiter.check(&limit_key);
+    let verdict = auth.rate_check(&principal).await;
     if !verdict.allowed {
         let mut r = ApiError::new(
             ErrorCode::RateLimited,
             format!(
-                "rate limit of {} requests per second exceeded; retry after {} s",
-                auth.settings.rate_limit_per_second, verdict.reset_secs
+                "rate limit of {} requests (refilled over {} s) exceeded; retry after {} s",
+                verdict.limit, verdict.window_secs, verdict.reset_secs
             ),
         )
         .into_response();

@@ -59,6 +59,21 @@ pub enum AdminCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Print a new random 256-bit key (base64) for `[secrets]` (a key file or variable).
+    GenerateKey,
+    /// Encrypt stdin's first line with the active `[secrets]` key and print
+    /// the envelope to put in the configuration.
+    EncryptSecret {
+        /// The configuration key the value is for, e.g. auth.oidc.client_secret.
+        #[arg(long)]
+        context: String,
+    },
+    /// Re-wrap every encrypted value in a configuration file under the
+    /// active `[secrets]` key (after adding a new key and making it active).
+    RotateKey {
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,6 +207,19 @@ fn read_password(env: Option<&str>) -> anyhow::Result<String> {
 }
 
 pub async fn admin(cfg: Config, command: AdminCommand) -> anyhow::Result<()> {
+    match &command {
+        AdminCommand::GenerateKey => {
+            crate::cmd_secrets::generate_key();
+            return Ok(());
+        }
+        AdminCommand::EncryptSecret { context } => {
+            return crate::cmd_secrets::encrypt_secret(&cfg, context).await;
+        }
+        AdminCommand::RotateKey { file } => {
+            return crate::cmd_secrets::rotate_key(&cfg, file).await;
+        }
+        _ => {}
+    }
     let store = crate::backends::build_store(&cfg).await?;
     match command {
         AdminCommand::CreateTenant { id, name } => {
@@ -278,6 +306,10 @@ pub async fn admin(cfg: Config, command: AdminCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        // Handled above, without a store.
+        AdminCommand::GenerateKey
+        | AdminCommand::EncryptSecret { .. }
+        | AdminCommand::RotateKey { .. } => {}
     }
     Ok(())
 }

@@ -50,6 +50,9 @@ pub struct Config {
     pub objects: ObjectStoreConfig,
     #[serde(default)]
     pub auth: AuthConfig,
+    /// `[secrets]`: keys for encrypted configuration values (`mcpsec:enc:v1:...`).
+    #[serde(default)]
+    pub secrets: mcpsec_secrets::SecretsConfig,
     #[serde(default)]
     pub detection: DetectionConfig,
 }

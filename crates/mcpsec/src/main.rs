@@ -16,6 +16,7 @@ mod cmd_admin;
 mod cmd_detect;
 mod cmd_mcp;
 mod cmd_posture;
+mod cmd_secrets;
 mod cmd_vuln;
 mod mcp_proxy;
 mod config;
@@ -296,6 +297,8 @@ async fn serve(
     if let Some(r) = role {
         cfg.server.role = r;
     }
+    // Encrypted configuration values are decrypted before anything starts.
+    let auth_settings = cmd_secrets::auth_settings(&cfg).await?;
     let role = cfg.server.role;
     let b = backends::build(&cfg).await?;
     b.bus
@@ -354,7 +357,7 @@ async fn serve(
     let limits = ApiLimits {
         max_body_bytes: cfg.server.max_body_bytes,
         max_batch_events: cfg.server.max_batch_events,
-        auth: cfg.auth.settings(),
+        auth: auth_settings,
         ..ApiLimits::default()
     };
     let app = match role {
