@@ -16,24 +16,51 @@ const MAX_DEPTH: usize = 64;
 /// Property references followed inside one value.
 const MAX_INTERPOLATION: usize = 16;
 
-/// A minimal element tree.
+/// A minimal element tree (local names; namespaces are ignored).
 #[derive(Debug, Default)]
-struct El {
-    name: String,
-    text: String,
-    children: Vec<El>,
+pub(crate) struct El {
+    pub(crate) name: String,
+    pub(crate) attrs: Vec<(String, String)>,
+    pub(crate) text: String,
+    pub(crate) children: Vec<El>,
+}
+
+fn element(s: &quick_xml::events::BytesStart<'_>) -> El {
+    El {
+        name: String::from_utf8_lossy(s.local_name().as_ref()).into_owned(),
+        attrs: s
+            .attributes()
+            .flatten()
+            .map(|a| {
+                (
+                    String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned(),
+                    a.unescape_value()
+                        .map(|v| v.into_owned())
+                        .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()),
+                )
+            })
+            .collect(),
+        ..El::default()
+    }
 }
 
 impl El {
-    fn child(&self, name: &str) -> Option<&El> {
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn child(&self, name: &str) -> Option<&El> {
         self.children.iter().find(|c| c.name == name)
     }
 
-    fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a El> + 'a {
+    pub(crate) fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a El> + 'a {
         self.children.iter().filter(move |c| c.name == name)
     }
 
-    fn text_of(&self, name: &str) -> Option<&str> {
+    pub(crate) fn text_of(&self, name: &str) -> Option<&str> {
         self.child(name)
             .map(|c| c.text.trim())
             .filter(|t| !t.is_empty())
@@ -51,7 +78,7 @@ fn line_col(text: &str, pos: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn parse_tree(text: &str) -> Result<El, String> {
+pub(crate) fn parse_tree(text: &str) -> Result<El, String> {
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<El> = vec![El::default()];
     let at = |r: &Reader<&[u8]>| {
@@ -67,16 +94,10 @@ fn parse_tree(text: &str) -> Result<El, String> {
                 if stack.len() > MAX_DEPTH {
                     return Err(format!("{}: nesting deeper than {MAX_DEPTH}", at(&reader)));
                 }
-                stack.push(El {
-                    name: String::from_utf8_lossy(s.local_name().as_ref()).into_owned(),
-                    ..El::default()
-                });
+                stack.push(element(&s));
             }
             Event::Empty(s) => {
-                let el = El {
-                    name: String::from_utf8_lossy(s.local_name().as_ref()).into_owned(),
-                    ..El::default()
-                };
+                let el = element(&s);
                 if let Some(top) = stack.last_mut() {
                     top.children.push(el);
                 }

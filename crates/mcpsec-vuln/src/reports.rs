@@ -125,11 +125,21 @@ pub fn detect(v: &Value) -> Option<ReportFormat> {
 /// Parses a report from bytes.
 pub fn parse(bytes: &[u8]) -> Result<Ingested, ReportError> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
-    if head.trim_start().starts_with('<') {
-        return Err(ReportError::Unsupported(
-            "XML reports (CycloneDX XML) are not supported for ingest; convert to CycloneDX JSON"
-                .into(),
-        ));
+    if head
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+    {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ReportError::Malformed(ReportFormat::CycloneDx, e.to_string()))?;
+        let v = cyclonedx_xml_to_json(text)?;
+        let mut out = Ingested {
+            format: ReportFormat::CycloneDx,
+            findings: vec![],
+            skipped: vec![],
+        };
+        cyclonedx(&v, &mut out);
+        return Ok(out);
     }
     let v: Value = serde_json::from_slice(bytes).map_err(|e| ReportError::Json(e.to_string()))?;
     if v.is_null() {
@@ -756,6 +766,123 @@ fn cyclonedx(v: &Value, out: &mut Ingested) {
             .collect();
         crate::vex::apply_vex(&mut out.findings, &statements);
     }
+}
+
+/// A CycloneDX XML BOM (1.0–1.6, with `vulnerabilities` of 1.4+ or the
+/// 1.x vulnerability extension `v:vulnerabilities`) as the CycloneDX JSON
+/// shape [`cyclonedx`] reads: components, vulnerabilities (ratings,
+/// references, affects, analysis).
+pub fn cyclonedx_xml_to_json(text: &str) -> Result<Value, ReportError> {
+    use crate::pom::El;
+    use serde_json::json;
+    let bad = |e: String| ReportError::Malformed(ReportFormat::CycloneDx, e);
+    let root = crate::pom::parse_tree(text).map_err(bad)?;
+    if root.name != "bom" {
+        return Err(ReportError::Unsupported(format!(
+            "XML document <{}> is not a CycloneDX BOM",
+            root.name
+        )));
+    }
+    fn t(e: &El, k: &str) -> Value {
+        e.text_of(k)
+            .map_or(Value::Null, |v| Value::String(v.to_string()))
+    }
+    fn list<'a>(e: &'a El, outer: &'a str, inner: &'a str) -> impl Iterator<Item = &'a El> + 'a {
+        e.child(outer)
+            .into_iter()
+            .flat_map(move |o| o.children_named(inner))
+    }
+    fn vuln(x: &El, default_ref: Option<&str>) -> Value {
+        let ratings: Vec<Value> = list(x, "ratings", "rating")
+            .map(|r| {
+                // 1.4+: <score>9.8</score>; extension 1.0: <score><base>9.8</base></score>.
+                let score = r.child("score").and_then(|sc| {
+                    let txt = sc.text_of("base").unwrap_or(sc.text.trim());
+                    txt.parse::<f64>().ok()
+                });
+                json!({
+                    "score": score,
+                    "severity": r.text_of("severity").map(str::to_ascii_lowercase),
+                    "method": t(r, "method"),
+                    "vector": t(r, "vector"),
+                })
+            })
+            .collect();
+        let references: Vec<Value> = list(x, "references", "reference")
+            .map(|r| json!({"id": t(r, "id")}))
+            .collect();
+        let mut affects: Vec<Value> = list(x, "affects", "target")
+            .map(|a| {
+                let versions: Vec<Value> = list(a, "versions", "version")
+                    .map(|v| json!({"version": t(v, "version"), "status": t(v, "status")}))
+                    .collect();
+                json!({"ref": t(a, "ref"), "versions": versions})
+            })
+            .collect();
+        if affects.is_empty()
+            && let Some(r) = x.attr("ref").or(default_ref)
+        {
+            affects.push(json!({"ref": r}));
+        }
+        let mut v = json!({
+            "bom-ref": x.attr("bom-ref"),
+            "id": t(x, "id"),
+            "description": t(x, "description"),
+            "detail": t(x, "detail"),
+            "ratings": ratings,
+            "references": references,
+            "affects": affects,
+        });
+        if let Some(an) = x.child("analysis") {
+            let responses: Vec<Value> = list(an, "responses", "response")
+                .map(|r| Value::String(r.text.trim().to_string()))
+                .collect();
+            v["analysis"] = json!({
+                "state": t(an, "state"),
+                "justification": t(an, "justification"),
+                "response": responses,
+                "detail": t(an, "detail"),
+            });
+        }
+        v
+    }
+    fn component(c: &El, vulns: &mut Vec<Value>) -> Value {
+        let r = c.attr("bom-ref").map(str::to_string);
+        for x in list(c, "vulnerabilities", "vulnerability") {
+            vulns.push(vuln(x, r.as_deref()));
+        }
+        let subs: Vec<Value> = list(c, "components", "component")
+            .map(|s| component(s, vulns))
+            .collect();
+        json!({
+            "bom-ref": r,
+            "group": t(c, "group"),
+            "name": t(c, "name"),
+            "version": t(c, "version"),
+            "purl": t(c, "purl"),
+            "components": subs,
+        })
+    }
+    let mut vulns = Vec::new();
+    let components: Vec<Value> = list(&root, "components", "component")
+        .map(|c| component(c, &mut vulns))
+        .collect();
+    let meta = root
+        .child("metadata")
+        .and_then(|m| m.child("component"))
+        .map(|c| component(c, &mut vulns));
+    for x in list(&root, "vulnerabilities", "vulnerability") {
+        vulns.push(vuln(x, None));
+    }
+    let mut doc = json!({
+        "bomFormat": "CycloneDX",
+        "components": components,
+        "vulnerabilities": vulns,
+    });
+    if let Some(m) = meta {
+        doc["metadata"] = json!({ "component": m });
+    }
+    Ok(doc)
 }
 
 // ------------------------------------------------------------ osv-scanner
