@@ -159,6 +159,11 @@ pub fn parse(bytes: &[u8]) -> Result<Ingested, ReportError> {
             "an OpenVEX document holds statements, not findings: apply it with --vex".into(),
         ));
     }
+    if v.pointer("/document/csaf_version").is_some() {
+        return Err(ReportError::Unsupported(
+            "a CSAF document holds VEX statements, not findings: apply it with --vex".into(),
+        ));
+    }
     let format = detect(&v).ok_or(ReportError::Unknown)?;
     let mut out = Ingested {
         format,

@@ -1,5 +1,5 @@
-//! VEX and exceptions: OpenVEX (v0.0.1 and v0.2.0) and CycloneDX VEX
-//! statements, and the ignore file (`.mcpsec-ignore.yaml`), applied to scan
+//! VEX and exceptions: OpenVEX (v0.0.1 and v0.2.0), CycloneDX VEX and
+//! CSAF 2.0 VEX statements, and the ignore file (`.mcpsec-ignore.yaml`), applied to scan
 //! findings; and OpenVEX output of the current state.
 //!
 //! A statement applies to a finding when one of its vulnerability names is
@@ -106,7 +106,7 @@ pub enum VexError {
     Io(String, std::io::Error),
     #[error("{0}: not valid JSON: {1}")]
     Json(String, String),
-    #[error("{0}: not an OpenVEX or CycloneDX VEX document")]
+    #[error("{0}: not an OpenVEX, CycloneDX VEX or CSAF VEX document")]
     Unknown(String),
     #[error("{0}: {1}")]
     Invalid(String, String),
@@ -134,6 +134,9 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<VexDocument, VexError> {
             .is_some_and(|c| c.contains("openvex"))
     {
         return parse_openvex(&v, source);
+    }
+    if v.pointer("/document/csaf_version").is_some() {
+        return Ok(parse_csaf(&v, source));
     }
     if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX")
         || v.get("vulnerabilities").is_some() && v.get("specVersion").is_some()
@@ -264,6 +267,175 @@ fn parse_openvex(v: &Value, source: &str) -> Result<VexDocument, VexError> {
         });
     }
     Ok(doc)
+}
+
+/// CSAF 2.0 (`csaf_vex` profile, or any CSAF document with `product_status`):
+/// every product id of a vulnerability's `product_status` becomes a
+/// statement — `known_not_affected` → not_affected (justification from the
+/// `flags` label, impact from an `impact` threat), `fixed`/`first_fixed` →
+/// fixed, `known_affected`/`first_affected`/`last_affected` → affected (action
+/// from `remediations`), `under_investigation`. Product ids resolve through
+/// the product tree (`branches`, `full_product_names`, `relationships` — a
+/// relationship names its `product_reference` component) and
+/// `product_groups`; a product with a package purl
+/// (`product_identification_helper.purl`) is a package target, any other
+/// product a product target.
+fn parse_csaf(v: &Value, source: &str) -> VexDocument {
+    use std::collections::HashMap;
+    let mut doc = VexDocument::default();
+    let arr = |x: &'_ Value, k: &str| -> Vec<Value> {
+        x.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let str_of = |x: &Value, k: &str| x.get(k).and_then(Value::as_str).map(str::to_string);
+    // product_id → (name, purl)
+    let mut products: HashMap<String, (String, Option<String>)> = HashMap::new();
+    fn add(p: &Value, products: &mut HashMap<String, (String, Option<String>)>) {
+        if let Some(id) = p.get("product_id").and_then(Value::as_str) {
+            let name = p
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(id)
+                .to_string();
+            let purl = p
+                .pointer("/product_identification_helper/purl")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            products.insert(id.to_string(), (name, purl));
+        }
+    }
+    fn branches(b: &Value, products: &mut HashMap<String, (String, Option<String>)>, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        for x in b.as_array().into_iter().flatten() {
+            if let Some(p) = x.get("product") {
+                add(p, products);
+            }
+            if let Some(sub) = x.get("branches") {
+                branches(sub, products, depth + 1);
+            }
+        }
+    }
+    let tree = v.get("product_tree").cloned().unwrap_or(Value::Null);
+    if let Some(b) = tree.get("branches") {
+        branches(b, &mut products, 0);
+    }
+    for p in arr(&tree, "full_product_names") {
+        add(&p, &mut products);
+    }
+    for r in arr(&tree, "relationships") {
+        let (Some(id), Some(comp)) = (
+            r.pointer("/full_product_name/product_id")
+                .and_then(Value::as_str),
+            str_of(&r, "product_reference"),
+        ) else {
+            continue;
+        };
+        let name = r
+            .pointer("/full_product_name/name")
+            .and_then(Value::as_str)
+            .unwrap_or(id)
+            .to_string();
+        let purl = r
+            .pointer("/full_product_name/product_identification_helper/purl")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| products.get(&comp).and_then(|p| p.1.clone()));
+        products.insert(id.to_string(), (name, purl));
+    }
+    let mut groups: HashMap<String, Vec<String>> = HashMap::new();
+    for g in arr(&tree, "product_groups") {
+        if let Some(id) = str_of(&g, "group_id") {
+            let ids = arr(&g, "product_ids")
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect();
+            groups.insert(id, ids);
+        }
+    }
+    // product ids of an element (`product_ids` and `group_ids`).
+    let ids_of = |x: &Value| -> Vec<String> {
+        let mut out: Vec<String> = arr(x, "product_ids")
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        for g in arr(x, "group_ids") {
+            if let Some(ids) = g.as_str().and_then(|g| groups.get(g)) {
+                out.extend(ids.iter().cloned());
+            }
+        }
+        out
+    };
+    let doc_ts = ts(v.pointer("/document/tracking/current_release_date"));
+    for (i, x) in arr(v, "vulnerabilities").iter().enumerate() {
+        let mut vulns: Vec<String> = str_of(x, "cve").into_iter().collect();
+        vulns.extend(arr(x, "ids").iter().filter_map(|i| str_of(i, "text")));
+        if vulns.is_empty() {
+            doc.skipped
+                .push(format!("{source}: vulnerabilities[{i}]: no cve or ids"));
+            continue;
+        }
+        let per_product = |list: &[Value], key: &str| -> HashMap<String, String> {
+            let mut m = HashMap::new();
+            for e in list {
+                if let Some(val) = str_of(e, key) {
+                    for p in ids_of(e) {
+                        m.entry(p).or_insert_with(|| val.clone());
+                    }
+                }
+            }
+            m
+        };
+        let justification = per_product(&arr(x, "flags"), "label");
+        let threats: Vec<Value> = arr(x, "threats")
+            .into_iter()
+            .filter(|t| t.get("category").and_then(Value::as_str) == Some("impact"))
+            .collect();
+        let impact = per_product(&threats, "details");
+        let action = per_product(&arr(x, "remediations"), "details");
+        let timestamp = ts(x.get("release_date")).or(doc_ts);
+        let Some(status) = x.get("product_status") else {
+            doc.skipped
+                .push(format!("{source}: vulnerabilities[{i}]: no product_status"));
+            continue;
+        };
+        for (key, st) in [
+            ("known_not_affected", VexStatus::NotAffected),
+            ("fixed", VexStatus::Fixed),
+            ("first_fixed", VexStatus::Fixed),
+            ("known_affected", VexStatus::Affected),
+            ("first_affected", VexStatus::Affected),
+            ("last_affected", VexStatus::Affected),
+            ("under_investigation", VexStatus::UnderInvestigation),
+        ] {
+            for pid in arr(status, key).iter().filter_map(Value::as_str) {
+                let Some((name, purl)) = products.get(pid) else {
+                    doc.skipped.push(format!(
+                        "{source}: vulnerabilities[{i}]: product {pid:?} is not in the product tree"
+                    ));
+                    continue;
+                };
+                let target = match purl.as_deref().map(Purl::parse) {
+                    Some(Ok(p)) if p.ty != "oci" && p.ty != "docker" => Target::Package(p),
+                    _ => Target::Product(name.clone()),
+                };
+                doc.statements.push(Statement {
+                    vulnerabilities: vulns.clone(),
+                    targets: vec![target],
+                    status: st,
+                    justification: justification.get(pid).cloned(),
+                    impact: impact.get(pid).cloned(),
+                    action: action.get(pid).cloned(),
+                    timestamp,
+                    source: source.to_string(),
+                });
+            }
+        }
+    }
+    doc
 }
 
 fn parse_cyclonedx(v: &Value, source: &str) -> VexDocument {

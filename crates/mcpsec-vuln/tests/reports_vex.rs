@@ -230,14 +230,19 @@ fn every_vex_sample_parses_or_is_reported() {
             Err(e) => panic!("{e}"),
         }
     }
-    // 2 CSAF documents (not supported) and vex.yaml are reported.
-    assert_eq!(unknown.len(), 3, "{unknown:?}");
+    // vex.yaml is reported.
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
     assert_eq!(files.len(), 50);
     // OpenVEX: 12 statements. CycloneDX: 112 analysed vulnerabilities, of
     // which 20 only target products with version constraints (not evaluated)
     // and 1 (Use-Cases/Case-7) has no `affects`: 91 statements. Counted with
     // a script over the files.
-    assert_eq!(statements, 12 + 91);
+    // CSAF: pkg/csaf/testdata/csaf.json has 2 known_not_affected entries
+    // for CSAFPID-0001 (a product whose purl `pkg:maven/@1.3.4` is invalid:
+    // product target) and 2 known_affected for ABC:CSAFPID-0002, which is
+    // not in its product tree (skipped); pkg/vex/testdata/csaf.json has 1
+    // (go-homedir purl).
+    assert_eq!(statements, 12 + 91 + 3);
 }
 
 #[test]
@@ -406,4 +411,75 @@ fn cyclonedx_xml_reports_match_their_json_twins() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("line 3"), "{e}");
+}
+
+#[test]
+fn csaf_vex_statements_apply() {
+    let csaf = br#"{
+      "document": {"category": "csaf_vex", "csaf_version": "2.0", "title": "t",
+        "tracking": {"current_release_date": "2024-05-01T00:00:00Z"}},
+      "product_tree": {
+        "branches": [{"category": "vendor", "name": "npm", "branches": [
+          {"category": "product_version", "name": "lodash 4.17.20",
+           "product": {"name": "lodash 4.17.20", "product_id": "LODASH",
+             "product_identification_helper": {"purl": "pkg:npm/lodash@4.17.20"}}},
+          {"category": "product_version", "name": "minimist",
+           "product": {"name": "minimist", "product_id": "MINIMIST",
+             "product_identification_helper": {"purl": "pkg:npm/minimist"}}}
+        ]}],
+        "full_product_names": [{"name": "My App 2.0", "product_id": "APP"}],
+        "relationships": [{"category": "default_component_of",
+          "product_reference": "MINIMIST", "relates_to_product_reference": "APP",
+          "full_product_name": {"name": "minimist in My App", "product_id": "APP:MINIMIST"}}],
+        "product_groups": [{"group_id": "G1", "product_ids": ["LODASH"]}]
+      },
+      "vulnerabilities": [
+        {"cve": "CVE-2021-23337",
+         "product_status": {"known_not_affected": ["LODASH"]},
+         "flags": [{"label": "vulnerable_code_not_in_execute_path", "group_ids": ["G1"]}],
+         "threats": [{"category": "impact", "details": "template() is never called", "product_ids": ["LODASH"]}]},
+        {"ids": [{"system_name": "GitHub", "text": "GHSA-xvch-5gv4-984h"}],
+         "product_status": {"known_affected": ["APP:MINIMIST"], "known_not_affected": ["NOPE"]},
+         "remediations": [{"category": "vendor_fix", "details": "upgrade to 1.2.6", "product_ids": ["APP:MINIMIST"]}]}
+      ]
+    }"#;
+    let doc = vex::parse(csaf, "test.csaf.json").unwrap();
+    assert_eq!(doc.statements.len(), 2);
+    assert_eq!(doc.skipped.len(), 1, "{:?}", doc.skipped);
+    assert!(doc.skipped[0].contains("NOPE"));
+    let mut fs = vec![
+        finding(
+            "GHSA-35jh-r3h4-6jhm",
+            &["CVE-2021-23337"],
+            "pkg:npm/lodash@4.17.20",
+        ),
+        finding(
+            "GHSA-35jh-r3h4-6jhm",
+            &["CVE-2021-23337"],
+            "pkg:npm/lodash@4.17.21",
+        ),
+        finding(
+            "GHSA-xvch-5gv4-984h",
+            &["CVE-2021-44906"],
+            "pkg:npm/minimist@1.2.5",
+        ),
+    ];
+    vex::apply_vex(&mut fs, &doc.statements);
+    let s = fs[0]
+        .suppression
+        .as_ref()
+        .expect("lodash 4.17.20 is not affected");
+    assert_eq!(s.status, "not_affected");
+    assert_eq!(
+        s.justification.as_deref(),
+        Some("vulnerable_code_not_in_execute_path")
+    );
+    // Another version is not covered by the statement.
+    assert!(fs[1].suppression.is_none());
+    // minimist through the relationship: affected, recorded, not suppressed.
+    assert!(fs[2].suppression.is_none());
+    assert_eq!(fs[2].vex_status.as_deref(), Some("affected"));
+    // A CSAF document given to ingest says to use --vex.
+    let e = reports::parse(csaf).unwrap_err().to_string();
+    assert!(e.contains("--vex"), "{e}");
 }
