@@ -884,8 +884,8 @@ pub fn cyclonedx_xml_to_json(text: &str) -> Result<Value, ReportError> {
         "components": components,
         "vulnerabilities": vulns,
     });
-    if let Some(m) = meta {
-        doc["metadata"] = json!({ "component": m });
+    if let Some(md) = root.child("metadata") {
+        doc["metadata"] = json!({ "component": meta, "timestamp": t(md, "timestamp") });
     }
     Ok(doc)
 }

@@ -126,6 +126,19 @@ fn target_of(id: &str) -> Target {
 
 /// Parses OpenVEX or CycloneDX VEX (detected from the content).
 pub fn parse(bytes: &[u8], source: &str) -> Result<VexDocument, VexError> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
+    if head
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+    {
+        // CycloneDX XML VEX.
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| VexError::Invalid(source.to_string(), e.to_string()))?;
+        let v = crate::reports::cyclonedx_xml_to_json(text)
+            .map_err(|e| VexError::Invalid(source.to_string(), e.to_string()))?;
+        return Ok(parse_cyclonedx(&v, source));
+    }
     let v: Value = serde_json::from_slice(bytes)
         .map_err(|e| VexError::Json(source.to_string(), e.to_string()))?;
     if v.get("statements").is_some()

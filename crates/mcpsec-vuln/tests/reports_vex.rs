@@ -483,3 +483,41 @@ fn csaf_vex_statements_apply() {
     let e = reports::parse(csaf).unwrap_err().to_string();
     assert!(e.contains("--vex"), "{e}");
 }
+
+#[test]
+fn cyclonedx_xml_vex_applies() {
+    let xml = br#"<?xml version="1.0"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">
+  <metadata><timestamp>2024-01-01T00:00:00Z</timestamp></metadata>
+  <components>
+    <component type="library" bom-ref="jd"><name>jackson-databind</name><version>2.10.0</version>
+      <purl>pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.10.0</purl></component>
+  </components>
+  <vulnerabilities>
+    <vulnerability>
+      <id>CVE-2020-25649</id>
+      <analysis><state>not_affected</state><justification>code_not_reachable</justification>
+        <responses><response>will_not_fix</response></responses><detail>not used</detail></analysis>
+      <affects><target><ref>jd</ref></target></affects>
+    </vulnerability>
+  </vulnerabilities>
+</bom>"#;
+    let doc = vex::parse(xml, "vex.cdx.xml").unwrap();
+    assert_eq!(doc.statements.len(), 1);
+    let mut fs = vec![finding(
+        "GHSA-288c-cq4h-88gq",
+        &["CVE-2020-25649"],
+        "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.10.0",
+    )];
+    vex::apply_vex(&mut fs, &doc.statements);
+    let s = fs[0]
+        .suppression
+        .as_ref()
+        .expect("suppressed by the XML VEX");
+    assert_eq!(s.status, "not_affected");
+    assert_eq!(s.justification.as_deref(), Some("code_not_reachable"));
+    let e = vex::parse(b"<bom><vulnerabilities>", "bad.xml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bad.xml"), "{e}");
+}
