@@ -1,6 +1,7 @@
 //! Matching throughput: the SigmaHQ Windows rules over the events of the
 //! public EVTX samples, pre-parsed (matching only) and as NDJSON text
-//! (parsing + matching), on one core. Skipped when the shared data is absent.
+//! (parsing + matching), on one core, and matching without the shared literal
+//! prefilter for comparison. Skipped when the shared data is absent.
 //!
 //! `cargo bench -p mcpsec-detect --bench hunt -j2`
 
@@ -11,7 +12,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use mcpsec_detect::hunt::match_event;
 use mcpsec_detect::ruleset::DispatchCache;
-use mcpsec_detect::{LogEvent, RuleSet, input};
+use mcpsec_detect::{LoadOptions, LogEvent, RuleSet, input};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/sigma");
 
@@ -23,6 +24,14 @@ fn main() {
         return;
     }
     let (set, _errors) = RuleSet::load_dir(&rules_dir);
+    // The same rules without the shared literal prefilter, for the ratio within one run.
+    let (plain, _) = RuleSet::load_paths(
+        std::slice::from_ref(&rules_dir),
+        &LoadOptions {
+            no_prefilter: true,
+            ..Default::default()
+        },
+    );
     let files = input::collect_inputs(&[samples]).expect("samples");
     let mut events: Vec<LogEvent> = Vec::new();
     let mut ndjson = String::new();
@@ -48,6 +57,17 @@ fn main() {
             let mut hits = 0usize;
             for e in evs.iter_mut() {
                 hits += match_event(&set, &mut cache, e).len();
+            }
+            black_box(hits)
+        })
+    });
+    g.bench_function("match_preparsed_no_prefilter", |b| {
+        let mut cache = DispatchCache::default();
+        let mut evs = events.clone();
+        b.iter(|| {
+            let mut hits = 0usize;
+            for e in evs.iter_mut() {
+                hits += match_event(&plain, &mut cache, e).len();
             }
             black_box(hits)
         })

@@ -208,6 +208,8 @@ pub struct LogEvent {
     /// The input kind when the reader knows it (`cloudtrail`, `cef`, `leef`,
     /// `syslog`): dispatch then uses the log source the mapping gives it.
     input: Option<&'static str>,
+    /// Literal prefilter results of the rule set matching this event.
+    memo: std::cell::RefCell<crate::sigma::prefilter::Memo>,
 }
 
 impl LogEvent {
@@ -217,7 +219,38 @@ impl LogEvent {
             root,
             aliases: None,
             input: None,
+            memo: Default::default(),
         }
+    }
+
+    /// Attaches a rule set's literal prefilter (clearing earlier results).
+    pub fn set_prefilter(&mut self, pre: Option<Arc<crate::sigma::prefilter::Prefilter>>) {
+        self.memo.get_mut().reset(pre);
+    }
+
+    /// Whether the item's required literals occur in its field (`None` when
+    /// this event has no prefilter, or another rule set's).
+    pub(crate) fn prefilter_check(&self, pre: &crate::sigma::prefilter::ItemPre) -> Option<bool> {
+        use crate::sigma::prefilter::{bits_for, passes};
+        let mut memo = self.memo.borrow_mut();
+        let p = memo.pre.as_ref().filter(|p| p.id == pre.set)?.clone();
+        let slot = pre.slot as usize;
+        if memo.hits.get(slot)?.is_none() {
+            let f = &p.fields[slot];
+            let value = self.get(&f.field);
+            let bits = bits_for(&f.ac, f.count, &mut |emit| {
+                if let Some(v) = value {
+                    v.any_scalar(false, &mut |s| {
+                        if let Some(t) = s.as_lower_text() {
+                            emit(t);
+                        }
+                        false
+                    });
+                }
+            });
+            memo.hits[slot] = Some(bits);
+        }
+        memo.hits[slot].as_deref().map(|b| passes(b, pre))
     }
 
     /// Tags the event with the input kind it came from (see [`crate::input::INPUT_KINDS`]).

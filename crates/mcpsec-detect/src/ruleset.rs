@@ -75,6 +75,9 @@ pub struct LoadOptions {
     pub compile: CompileOptions,
     /// Log source mapping; the built-in one when `None`.
     pub mapping: Option<LogSourceMap>,
+    /// Skip the shared literal prefilter (results are the same; for
+    /// benchmarks comparing with and without it).
+    pub no_prefilter: bool,
 }
 
 /// Windows-event dispatch of rules by (channel, event ID).
@@ -106,6 +109,8 @@ pub struct RuleSet {
     aliases: HashMap<(String, u32), FieldAliases>,
     dispatch: Dispatch,
     inputs: std::collections::BTreeMap<String, LogSource>,
+    /// The shared literal prefilter (see [`crate::sigma::prefilter`]).
+    prefilter: Option<Arc<crate::sigma::prefilter::Prefilter>>,
     /// Rules for `product: windows` whose service or category is not in the mapping.
     pub unmapped_windows: usize,
 }
@@ -270,6 +275,9 @@ impl RuleSet {
             }
         }
         set.resolve_correlations(correlations, attack, &mut errors);
+        if !opts.no_prefilter {
+            set.build_prefilter();
+        }
         set.build_dispatch();
         (set, errors)
     }
@@ -414,6 +422,20 @@ impl RuleSet {
                 refs,
             });
         }
+    }
+
+    fn build_prefilter(&mut self) {
+        let mut dets: Vec<&mut CompiledDetection> = Vec::new();
+        for r in &mut self.rules {
+            dets.push(&mut r.detection);
+            dets.extend(r.filters.iter_mut());
+        }
+        self.prefilter = Some(crate::sigma::compile::build_prefilter(&mut dets));
+    }
+
+    /// The shared literal prefilter, when built.
+    pub fn prefilter(&self) -> Option<&Arc<crate::sigma::prefilter::Prefilter>> {
+        self.prefilter.as_ref()
     }
 
     fn build_dispatch(&mut self) {
@@ -563,6 +585,7 @@ impl DispatchCache {
             .or_insert_with_key(|k| (Arc::new(set.candidates(k)), set.aliases_for(k)))
             .clone();
         ev.set_aliases(aliases);
+        ev.set_prefilter(set.prefilter.clone());
         cands
     }
 }

@@ -219,3 +219,56 @@ fn regression_data_triggers_the_named_rules() {
     );
     assert!(rate >= 0.95, "regression pass rate {:.1}%", rate * 100.0);
 }
+
+/// The shared literal prefilter only skips work: with and without it, the
+/// whole rule set gives the same detections on the EVTX samples and the
+/// regression data.
+#[test]
+fn prefilter_does_not_change_detections() {
+    let Some(sigma) = sigma_dir() else {
+        eprintln!("SKIPPED prefilter_does_not_change_detections: {SHARED}/sigma is absent");
+        return;
+    };
+    let paths: Vec<PathBuf> = RULE_DIRS
+        .iter()
+        .map(|d| sigma.join(d))
+        .filter(|p| p.is_dir())
+        .collect();
+    let inputs: Vec<PathBuf> = ["evtx-samples", "regression_data"]
+        .iter()
+        .map(|d| sigma.join(d))
+        .filter(|p| p.is_dir())
+        .collect();
+    let files = mcpsec_detect::input::collect_inputs(&inputs).unwrap();
+    let run = |no_prefilter: bool| {
+        let opts = LoadOptions {
+            no_prefilter,
+            ..Default::default()
+        };
+        let (set, _) = RuleSet::load_paths(&paths, &opts);
+        assert_eq!(set.prefilter().is_some(), !no_prefilter);
+        let r = hunt(&set, &files, &HuntOptions::default(), &AtomicU64::new(0));
+        let mut v: Vec<(String, String, u64)> = r
+            .detections
+            .iter()
+            .map(|d| {
+                let s = d.source.as_ref();
+                (
+                    d.rule.title.clone(),
+                    s.map(|s| s.file.display().to_string()).unwrap_or_default(),
+                    s.map_or(0, |s| s.record_id),
+                )
+            })
+            .collect();
+        v.sort();
+        (v, set.prefilter().map(|p| (p.fields(), p.literals())))
+    };
+    let (with, shape) = run(false);
+    let (without, _) = run(true);
+    eprintln!(
+        "{} detections; prefilter (fields, literals) = {shape:?}",
+        with.len()
+    );
+    assert!(with.len() > 1000, "{}", with.len());
+    assert_eq!(with, without);
+}

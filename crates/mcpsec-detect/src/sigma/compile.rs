@@ -8,7 +8,9 @@
 //! size limit; CIDR values become `ipnet` networks. The condition is
 //! resolved to search indices so that evaluation does no name look-ups.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use chrono::{Datelike, Timelike};
@@ -17,8 +19,9 @@ use regex::{Regex, RegexBuilder};
 
 use super::condition::{Condition, Selector, selector_matches};
 use super::modifier::{Modifier, TransformOptions, apply_transforms};
+use super::prefilter::{FieldLits, ItemPre, Prefilter, Required};
 use super::rule::{CmpOp, Detection, DetectionItem, Search, SigmaValue};
-use super::wildcard::{Piece, StrMatcher, parse_pattern};
+use super::wildcard::{GlobTok, Piece, StrMatcher, parse_pattern};
 use crate::error::{RuleErrorKind, RuleIssue};
 use crate::event::{LogEvent, Value};
 
@@ -93,6 +96,10 @@ struct Item {
     /// `None`: search every field (keywords).
     field: Option<Box<str>>,
     kind: ItemKind,
+    /// Literals the field must contain for the item to match (see [`super::prefilter`]).
+    req: Option<Required>,
+    /// `req` resolved against the rule set's prefilter.
+    pre: Option<ItemPre>,
 }
 
 #[derive(Debug, Clone)]
@@ -292,6 +299,8 @@ fn compile_item(item: &DetectionItem, opts: &CompileOptions) -> Result<Item, Rul
                 how,
                 cased: has(Cased),
             },
+            req: None,
+            pre: None,
         });
     }
     if match_types.len() > 1 {
@@ -315,6 +324,8 @@ fn compile_item(item: &DetectionItem, opts: &CompileOptions) -> Result<Item, Rul
         return Ok(Item {
             field,
             kind: ItemKind::Exists(*b),
+            req: None,
+            pre: None,
         });
     }
     let cased = has(Cased);
@@ -331,6 +342,11 @@ fn compile_item(item: &DetectionItem, opts: &CompileOptions) -> Result<Item, Rul
         )?;
     }
     let all = has(All);
+    let req = if field.is_some() {
+        required_literals(&matchers, all)
+    } else {
+        None
+    };
     let mut ac = None;
     if !all {
         let subs: Vec<String> = matchers
@@ -387,7 +403,146 @@ fn compile_item(item: &DetectionItem, opts: &CompileOptions) -> Result<Item, Rul
     Ok(Item {
         field,
         kind: ItemKind::Values { all, matchers, ac },
+        req,
+        pre: None,
     })
+}
+
+/// The literal a matcher needs in the (lowercase) text, if any.
+fn required_literal(m: &ValueMatcher) -> Option<String> {
+    let ValueMatcher::Str { m, cased: false } = m else {
+        return None;
+    };
+    let lit = match m {
+        StrMatcher::Exact(s) | StrMatcher::Prefix(s) | StrMatcher::Suffix(s) => s.clone(),
+        StrMatcher::Contains(sub) => sub.as_str().to_string(),
+        StrMatcher::PrefixSuffix(a, b) => {
+            if a.len() >= b.len() {
+                a.clone()
+            } else {
+                b.clone()
+            }
+        }
+        StrMatcher::Glob(toks) => {
+            let mut best = String::new();
+            let mut cur = String::new();
+            for t in toks {
+                match t {
+                    GlobTok::Char(c) => cur.push(*c),
+                    _ => {
+                        if cur.len() > best.len() {
+                            best = std::mem::take(&mut cur);
+                        }
+                        cur.clear();
+                    }
+                }
+            }
+            if cur.len() > best.len() {
+                best = cur;
+            }
+            best
+        }
+    };
+    (lit.len() >= 2).then_some(lit)
+}
+
+/// What an item needs before its matchers can match: any-of items need one
+/// literal of every matcher (else no requirement), `all` items every literal.
+fn required_literals(matchers: &[ValueMatcher], all: bool) -> Option<Required> {
+    if matchers.is_empty() || matchers.iter().any(|m| matches!(m, ValueMatcher::Null)) {
+        return None;
+    }
+    if all {
+        let lits: Vec<String> = matchers.iter().filter_map(required_literal).collect();
+        (!lits.is_empty()).then_some(Required::All(lits))
+    } else {
+        matchers
+            .iter()
+            .map(required_literal)
+            .collect::<Option<Vec<String>>>()
+            .map(Required::Any)
+    }
+}
+
+/// Builds the literal prefilter of a set of compiled detections and points
+/// their items at it.
+/// A field's literals while building: name, literals, literal → id.
+type FieldBuild = (Box<str>, Vec<String>, HashMap<String, u32>);
+/// An item's place (search, map, item), slot, `all`, literal ids.
+type ItemBuild = (usize, usize, usize, u32, bool, Vec<u32>);
+
+pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefilter> {
+    let mut fields: Vec<FieldBuild> = Vec::new();
+    let mut slot_of: HashMap<Box<str>, u32> = HashMap::new();
+    // Pass 1: intern literals.
+    let mut resolved: Vec<Vec<ItemBuild>> = Vec::new();
+    for det in dets.iter() {
+        let mut per = Vec::new();
+        for (si, maps) in det.searches.iter().enumerate() {
+            for (mi, items) in maps.iter().enumerate() {
+                for (ii, item) in items.iter().enumerate() {
+                    let (Some(field), Some(req)) = (&item.field, &item.req) else {
+                        continue;
+                    };
+                    let slot = *slot_of.entry(field.clone()).or_insert_with(|| {
+                        fields.push((field.clone(), Vec::new(), HashMap::new()));
+                        (fields.len() - 1) as u32
+                    });
+                    let (_, lits, ids) = &mut fields[slot as usize];
+                    let (all, want) = match req {
+                        Required::Any(l) => (false, l),
+                        Required::All(l) => (true, l),
+                    };
+                    let idx = want
+                        .iter()
+                        .map(|l| {
+                            *ids.entry(l.clone()).or_insert_with(|| {
+                                lits.push(l.clone());
+                                (lits.len() - 1) as u32
+                            })
+                        })
+                        .collect();
+                    per.push((si, mi, ii, slot, all, idx));
+                }
+            }
+        }
+        resolved.push(per);
+    }
+    // Pass 2: automata (a field whose automaton does not build gets no prefilter).
+    let mut built: Vec<Option<FieldLits>> = Vec::with_capacity(fields.len());
+    for (field, lits, _) in fields {
+        let count = lits.len();
+        built.push(
+            AhoCorasick::builder()
+                .build(&lits)
+                .ok()
+                .map(|ac| FieldLits { field, ac, count }),
+        );
+    }
+    let ok: Vec<bool> = built.iter().map(Option::is_some).collect();
+    let pre = Prefilter::new(
+        built
+            .into_iter()
+            .map(|f| {
+                f.unwrap_or_else(|| FieldLits {
+                    field: "".into(),
+                    ac: AhoCorasick::new(Vec::<&str>::new()).expect("empty automaton"),
+                    count: 0,
+                })
+            })
+            .collect(),
+    );
+    for (det, per) in dets.iter_mut().zip(resolved) {
+        for (si, mi, ii, slot, all, lits) in per {
+            det.searches[si][mi][ii].pre = ok[slot as usize].then(|| ItemPre {
+                set: pre.id,
+                slot,
+                all,
+                lits: lits.into_boxed_slice(),
+            });
+        }
+    }
+    pre
 }
 
 fn compile_value(
@@ -669,6 +824,11 @@ fn values_match(
 }
 
 fn item_matches(item: &Item, ev: &LogEvent) -> bool {
+    if let Some(p) = &item.pre
+        && ev.prefilter_check(p) == Some(false)
+    {
+        return false;
+    }
     match &item.kind {
         ItemKind::Exists(want) => {
             ev.get(item.field.as_deref().unwrap_or_default()).is_some() == *want

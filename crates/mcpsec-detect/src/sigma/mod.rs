@@ -5,5 +5,6 @@
 pub mod compile;
 pub mod condition;
 pub mod modifier;
+pub mod prefilter;
 pub mod rule;
 pub mod wildcard;
