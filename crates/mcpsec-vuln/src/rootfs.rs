@@ -2,7 +2,7 @@
 //! databases (dpkg `status` and `status.d/`, apk `installed`, rpm
 //! `rpmdb.sqlite`) and language packages inside (lockfiles, Python
 //! `*.dist-info/METADATA`, `node_modules/*/package.json`, RubyGems
-//! `specifications/*.gemspec`).
+//! `specifications/*.gemspec`, Maven `pom.properties` in jar/war/ear).
 //!
 //! The analysis works on a [`FileSet`]: the files of interest, by path
 //! relative to the root, as collected from a directory or from the layers of
@@ -79,6 +79,9 @@ pub fn is_interesting(path: &str) -> bool {
         return node_module_dir(path).is_some();
     }
     if name.ends_with(".gemspec") && path.contains("/specifications/") {
+        return true;
+    }
+    if is_java_archive(name) {
         return true;
     }
     // Lockfiles of applications installed in the image (not those of npm
@@ -369,6 +372,8 @@ pub fn analyze(set: &FileSet) -> Analysis {
                 ))
             } else if name == "package.json" {
                 node_package(bytes).map(|c| ("node-package".into(), c.into_iter().collect()))
+            } else if is_java_archive(name) {
+                java_archive(bytes, 0).map(|c| ("java-archive".into(), c))
             } else if name.ends_with(".gemspec") {
                 Ok((
                     "gemspec".into(),
@@ -640,6 +645,65 @@ fn gemspec(file: &str, text: &str) -> Option<Component> {
         }
     };
     (!name.is_empty()).then(|| Component::from_parts("RubyGems", &name, &version))
+}
+
+// ----------------------------------------------------------------- java
+
+fn is_java_archive(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".jar") || n.ends_with(".war") || n.ends_with(".ear")
+}
+
+/// Largest `pom.properties` and nested archive read from a Java archive.
+const MAX_POM_PROPERTIES: u64 = 64 << 10;
+const MAX_NESTED_ARCHIVE: u64 = 128 << 20;
+
+/// Maven artifacts of a jar/war/ear: its `META-INF/maven/*/*/pom.properties`
+/// and, one level down, those of archives inside it (`BOOT-INF/lib/`,
+/// `WEB-INF/lib/`, ear modules). Archives without `pom.properties` give nothing
+/// (a file name alone does not name the Maven group).
+pub fn java_archive(bytes: &[u8], depth: usize) -> Result<Vec<Component>, String> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for i in 0..z.len() {
+        let Ok(mut e) = z.by_index(i) else { continue };
+        let Ok(name) = e.name().map(|n| n.to_string()) else {
+            continue;
+        };
+        if name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties") {
+            let mut text = String::new();
+            if (&mut e)
+                .take(MAX_POM_PROPERTIES)
+                .read_to_string(&mut text)
+                .is_err()
+            {
+                continue;
+            }
+            let get = |k: &str| {
+                text.lines().find_map(|l| {
+                    let (key, v) = l.split_once('=')?;
+                    (key.trim() == k).then(|| v.trim().to_string())
+                })
+            };
+            if let (Some(g), Some(a), Some(v)) = (get("groupId"), get("artifactId"), get("version"))
+                && !v.is_empty()
+            {
+                out.push(Component::from_parts("Maven", &format!("{g}:{a}"), &v));
+            }
+        } else if depth == 0 && is_java_archive(&name) && e.size() <= MAX_NESTED_ARCHIVE {
+            let mut inner = Vec::new();
+            if (&mut e)
+                .take(MAX_NESTED_ARCHIVE)
+                .read_to_end(&mut inner)
+                .is_ok()
+                && let Ok(c) = java_archive(&inner, depth + 1)
+            {
+                out.extend(c);
+            }
+        }
+    }
+    Ok(out)
 }
 
 // ------------------------------------------------------------------ rpm
