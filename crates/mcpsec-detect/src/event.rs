@@ -232,13 +232,15 @@ impl LogEvent {
     /// this event has no prefilter, or another rule set's).
     pub(crate) fn prefilter_check(&self, pre: &crate::sigma::prefilter::ItemPre) -> Option<bool> {
         use crate::sigma::prefilter::{bits_for, passes};
-        let mut memo = self.memo.borrow_mut();
-        let p = memo.pre.as_ref().filter(|p| p.id == pre.set)?.clone();
+        let mut guard = self.memo.borrow_mut();
+        let memo = &mut *guard;
+        let p = memo.pre.as_deref().filter(|p| p.id == pre.set)?;
         let slot = pre.slot as usize;
-        if memo.hits.get(slot)?.is_none() {
+        let hit = memo.hits.get_mut(slot)?;
+        if hit.is_none() {
             let f = &p.fields[slot];
             let value = self.get(&f.field);
-            let bits = bits_for(&f.ac, f.count, &mut |emit| {
+            *hit = Some(bits_for(&f.ac, f.count, &mut |emit| {
                 if let Some(v) = value {
                     v.any_scalar(false, &mut |s| {
                         if let Some(t) = s.as_lower_text() {
@@ -247,10 +249,9 @@ impl LogEvent {
                         false
                     });
                 }
-            });
-            memo.hits[slot] = Some(bits);
+            }));
         }
-        memo.hits[slot].as_deref().map(|b| passes(b, pre))
+        hit.as_deref().map(|b| passes(b, pre))
     }
 
     /// Tags the event with the input kind it came from (see [`crate::input::INPUT_KINDS`]).

@@ -569,21 +569,59 @@ impl RuleSet {
 
 type CacheEntry = (Arc<Vec<usize>>, Option<FieldAliases>);
 
-/// A per-thread cache of candidate lists by event key.
+/// A per-thread cache of candidate lists by event key. Looked up without
+/// allocating: a linear scan over the keys seen (a log file has few
+/// channel/event ID pairs), a hash map beyond [`DispatchCache::SCAN`].
 #[derive(Debug, Default)]
 pub struct DispatchCache {
+    recent: Vec<(EventKey, CacheEntry)>,
     map: HashMap<EventKey, CacheEntry>,
 }
 
 impl DispatchCache {
-    /// Prepares an event (sets its field aliases) and returns its candidate rules.
+    /// Keys kept in the linear-scan list.
+    pub const SCAN: usize = 64;
+
+    /// Prepares an event (sets its field aliases and the rule set's
+    /// prefilter) and returns its candidate rules.
     pub fn prepare(&mut self, set: &RuleSet, ev: &mut LogEvent) -> Arc<Vec<usize>> {
-        let key = RuleSet::event_key(ev);
-        let (cands, aliases) = self
-            .map
-            .entry(key)
-            .or_insert_with_key(|k| (Arc::new(set.candidates(k)), set.aliases_for(k)))
-            .clone();
+        let channel = ev.get("Channel").and_then(|v| v.as_lower_text());
+        let id = channel.map(|_| {
+            ev.get("EventID")
+                .and_then(|v| v.as_f64())
+                .map(|v| v as u32)
+                .unwrap_or(u32::MAX)
+        });
+        let input = ev.input();
+        let same = |k: &EventKey| match (k, channel) {
+            (EventKey::Windows(c, i), Some(ch)) => Some(*i) == id && c == ch,
+            (EventKey::Input(k), None) => input == Some(*k),
+            (EventKey::Other, None) => input.is_none(),
+            _ => false,
+        };
+        let found = self
+            .recent
+            .iter()
+            .find(|(k, _)| same(k))
+            .map(|(_, e)| e.clone());
+        let (cands, aliases) = match found {
+            Some(e) => e,
+            None => {
+                let key = RuleSet::event_key(ev);
+                match self.map.get(&key) {
+                    Some(e) => e.clone(),
+                    None => {
+                        let e = (Arc::new(set.candidates(&key)), set.aliases_for(&key));
+                        if self.recent.len() < Self::SCAN {
+                            self.recent.push((key, e.clone()));
+                        } else {
+                            self.map.insert(key, e.clone());
+                        }
+                        e
+                    }
+                }
+            }
+        };
         ev.set_aliases(aliases);
         ev.set_prefilter(set.prefilter.clone());
         cands
