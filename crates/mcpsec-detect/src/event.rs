@@ -231,27 +231,17 @@ impl LogEvent {
     /// Whether the item's required literals occur in its field (`None` when
     /// this event has no prefilter, or another rule set's).
     pub(crate) fn prefilter_check(&self, pre: &crate::sigma::prefilter::ItemPre) -> Option<bool> {
-        use crate::sigma::prefilter::{bits_for, passes};
-        let mut guard = self.memo.borrow_mut();
-        let memo = &mut *guard;
-        let p = memo.pre.as_deref().filter(|p| p.id == pre.set)?;
-        let slot = pre.slot as usize;
-        let hit = memo.hits.get_mut(slot)?;
-        if hit.is_none() {
-            let f = &p.fields[slot];
-            let value = self.get(&f.field);
-            *hit = Some(bits_for(&f.ac, f.count, &mut |emit| {
-                if let Some(v) = value {
-                    v.any_scalar(false, &mut |s| {
-                        if let Some(t) = s.as_lower_text() {
-                            emit(t);
-                        }
-                        false
-                    });
-                }
-            }));
-        }
-        hit.as_deref().map(|b| passes(b, pre))
+        let mut memo = self.memo.borrow_mut();
+        memo.check(pre, &mut |field, emit| {
+            if let Some(v) = self.get(field) {
+                v.any_scalar(false, &mut |s| {
+                    if let Some(t) = s.as_lower_text() {
+                        emit(t);
+                    }
+                    false
+                });
+            }
+        })
     }
 
     /// Tags the event with the input kind it came from (see [`crate::input::INPUT_KINDS`]).

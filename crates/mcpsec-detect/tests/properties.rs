@@ -214,3 +214,60 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The shared literal prefilter never changes a result: random rules of
+    /// string modifiers (with wildcards, `all`, `cased`) over random events.
+    #[test]
+    fn prefilter_agrees_with_plain_matching(
+        rules in prop::collection::vec(
+            (
+                prop_oneof![Just(""), Just("|contains"), Just("|startswith"), Just("|endswith"),
+                            Just("|contains|all"), Just("|contains|cased"), Just("|windash")],
+                prop::collection::vec("[abAB*? -]{1,5}", 1..5),
+                prop_oneof![Just("a"), Just("b")],
+            ),
+            1..6,
+        ),
+        events in prop::collection::vec(("[abAB -]{0,12}", "[abAB -]{0,12}"), 1..6),
+    ) {
+        use mcpsec_detect::hunt::match_event;
+        use mcpsec_detect::ruleset::{DispatchCache, LoadOptions};
+        let sources: Vec<(std::path::PathBuf, String)> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, (m, vals, field))| {
+                let list: Vec<String> = vals.iter().map(|v| format!("'{v}'")).collect();
+                (
+                    format!("r{i}.yml").into(),
+                    format!(
+                        "title: r{i}\nlogsource: {{product: test}}\ndetection:\n  s:\n    {field}{m}: [{}]\n  condition: s\n",
+                        list.join(", ")
+                    ),
+                )
+            })
+            .collect();
+        let load = |no_prefilter: bool| {
+            mcpsec_detect::RuleSet::from_sources(
+                sources.clone(),
+                &LoadOptions { no_prefilter, ..Default::default() },
+            )
+            .0
+        };
+        let (with, without) = (load(false), load(true));
+        prop_assert_eq!(with.len(), rules.len());
+        prop_assert_eq!(without.len(), rules.len());
+        let (mut c1, mut c2) = (DispatchCache::default(), DispatchCache::default());
+        for (a, b) in &events {
+            let ev = mcpsec_detect::LogEvent::from_json(&serde_json::json!({"a": a, "b": [b, a]}));
+            let (mut e1, mut e2) = (ev.clone(), ev);
+            prop_assert_eq!(
+                match_event(&with, &mut c1, &mut e1),
+                match_event(&without, &mut c2, &mut e2),
+                "{:?} on {:?}", sources, (a, b)
+            );
+        }
+    }
+}

@@ -452,16 +452,23 @@ fn required_literals(matchers: &[ValueMatcher], all: bool) -> Option<Required> {
     if matchers.is_empty() || matchers.iter().any(|m| matches!(m, ValueMatcher::Null)) {
         return None;
     }
-    if all {
-        let lits: Vec<String> = matchers.iter().filter_map(required_literal).collect();
-        (!lits.is_empty()).then_some(Required::All(lits))
-    } else {
-        matchers
-            .iter()
-            .map(required_literal)
-            .collect::<Option<Vec<String>>>()
-            .map(Required::Any)
+    let lits: Vec<Option<String>> = matchers.iter().map(required_literal).collect();
+    let every = lits.iter().all(Option::is_some);
+    let exact = every
+        && matchers.iter().all(|m| {
+            matches!(
+                m,
+                ValueMatcher::Str {
+                    m: StrMatcher::Contains(_),
+                    cased: false
+                }
+            )
+        });
+    if !all && !every {
+        return None;
     }
+    let lits: Vec<String> = lits.into_iter().flatten().collect();
+    (!lits.is_empty()).then_some(Required { all, exact, lits })
 }
 
 /// Builds the literal prefilter of a set of compiled detections and points
@@ -469,7 +476,7 @@ fn required_literals(matchers: &[ValueMatcher], all: bool) -> Option<Required> {
 /// A field's literals while building: name, literals, literal → id.
 type FieldBuild = (Box<str>, Vec<String>, HashMap<String, u32>);
 /// An item's place (search, map, item), slot, `all`, literal ids.
-type ItemBuild = (usize, usize, usize, u32, bool, Vec<u32>);
+type ItemBuild = (usize, usize, usize, u32, bool, bool, Vec<u32>);
 
 pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefilter> {
     let mut fields: Vec<FieldBuild> = Vec::new();
@@ -489,10 +496,7 @@ pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefil
                         (fields.len() - 1) as u32
                     });
                     let (_, lits, ids) = &mut fields[slot as usize];
-                    let (all, want) = match req {
-                        Required::Any(l) => (false, l),
-                        Required::All(l) => (true, l),
-                    };
+                    let (all, exact, want) = (req.all, req.exact, &req.lits);
                     let idx = want
                         .iter()
                         .map(|l| {
@@ -502,7 +506,7 @@ pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefil
                             })
                         })
                         .collect();
-                    per.push((si, mi, ii, slot, all, idx));
+                    per.push((si, mi, ii, slot, all, exact, idx));
                 }
             }
         }
@@ -512,8 +516,16 @@ pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefil
     let mut built: Vec<Option<FieldLits>> = Vec::with_capacity(fields.len());
     for (field, lits, _) in fields {
         let count = lits.len();
+        // A DFA is the fastest to scan with; large literal sets use the
+        // (much smaller) contiguous NFA.
+        let kind = if count <= 3000 {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
         built.push(
             AhoCorasick::builder()
+                .kind(Some(kind))
                 .build(&lits)
                 .ok()
                 .map(|ac| FieldLits { field, ac, count }),
@@ -533,11 +545,12 @@ pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefil
             .collect(),
     );
     for (det, per) in dets.iter_mut().zip(resolved) {
-        for (si, mi, ii, slot, all, lits) in per {
+        for (si, mi, ii, slot, all, exact, lits) in per {
             det.searches[si][mi][ii].pre = ok[slot as usize].then(|| ItemPre {
                 set: pre.id,
                 slot,
                 all,
+                exact,
                 lits: lits.into_boxed_slice(),
             });
         }
@@ -825,9 +838,10 @@ fn values_match(
 
 fn item_matches(item: &Item, ev: &LogEvent) -> bool {
     if let Some(p) = &item.pre
-        && ev.prefilter_check(p) == Some(false)
+        && let Some(pass) = ev.prefilter_check(p)
+        && (!pass || p.exact)
     {
-        return false;
+        return pass;
     }
     match &item.kind {
         ItemKind::Exists(want) => {

@@ -17,11 +17,12 @@ use aho_corasick::AhoCorasick;
 
 /// What an item requires before its matchers run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Required {
-    /// At least one of these literals must occur in the field.
-    Any(Vec<String>),
-    /// All of these literals must occur in the field.
-    All(Vec<String>),
+pub(crate) struct Required {
+    /// All literals must occur (`all` modifier), else at least one.
+    pub all: bool,
+    /// Every matcher is a plain substring test of its literal: presence decides.
+    pub exact: bool,
+    pub lits: Vec<String>,
 }
 
 /// An item's prefilter check, resolved against one [`Prefilter`].
@@ -30,6 +31,9 @@ pub(crate) struct ItemPre {
     pub set: u64,
     pub slot: u32,
     pub all: bool,
+    /// Every matcher of the item is a plain substring test: the literals'
+    /// presence decides the item (no need to run the matchers).
+    pub exact: bool,
     pub lits: Box<[u32]>,
 }
 
@@ -46,15 +50,26 @@ pub(crate) struct FieldLits {
 pub struct Prefilter {
     pub(crate) id: u64,
     pub(crate) fields: Vec<FieldLits>,
+    /// Start of each field's bits in the per-event bit set, in words.
+    offsets: Vec<usize>,
+    words: usize,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Prefilter {
     pub(crate) fn new(fields: Vec<FieldLits>) -> Arc<Prefilter> {
+        let mut offsets = Vec::with_capacity(fields.len());
+        let mut words = 0;
+        for f in &fields {
+            offsets.push(words);
+            words += f.count.div_ceil(64);
+        }
         Arc::new(Prefilter {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             fields,
+            offsets,
+            words,
         })
     }
 
@@ -73,34 +88,70 @@ impl Prefilter {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Memo {
     pub pre: Option<Arc<Prefilter>>,
-    pub hits: Vec<Option<Box<[u64]>>>,
+    /// One bit per literal of every field.
+    bits: Vec<u64>,
+    /// One bit per field: computed.
+    done: Vec<u64>,
+    /// Fields computed for this event (their bits are cleared on reset).
+    computed: Vec<u32>,
 }
 
 impl Memo {
     pub fn reset(&mut self, pre: Option<Arc<Prefilter>>) {
-        self.hits.clear();
+        let same = match (&self.pre, &pre) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if same {
+            // Clear only what the last event touched.
+            if let Some(p) = &self.pre {
+                for &slot in &self.computed {
+                    let s = slot as usize;
+                    let start = p.offsets[s];
+                    let end = start + p.fields[s].count.div_ceil(64);
+                    self.bits[start..end].fill(0);
+                    self.done[s / 64] = 0;
+                }
+            }
+            self.computed.clear();
+            return;
+        }
+        self.bits.clear();
+        self.done.clear();
+        self.computed.clear();
         if let Some(p) = &pre {
-            self.hits.resize(p.fields.len(), None);
+            self.bits.resize(p.words, 0);
+            self.done.resize(p.fields.len().div_ceil(64), 0);
         }
         self.pre = pre;
     }
-}
 
-/// Calls its argument with every text to scan.
-pub(crate) type Texts<'a> = &'a mut dyn FnMut(&mut dyn FnMut(&str));
-
-pub(crate) fn bits_for(ac: &AhoCorasick, count: usize, texts: Texts<'_>) -> Box<[u64]> {
-    let mut bits = vec![0u64; count.div_ceil(64)].into_boxed_slice();
-    texts(&mut |t: &str| {
-        for m in ac.find_overlapping_iter(t) {
-            let i = m.pattern().as_usize();
-            bits[i / 64] |= 1 << (i % 64);
+    /// Whether an item's literals pass, computing its field's bits with
+    /// `texts` on first use. `None` when the item belongs to another rule set.
+    pub fn check(&mut self, pre: &ItemPre, texts: Texts<'_>) -> Option<bool> {
+        let p = self.pre.as_deref().filter(|p| p.id == pre.set)?;
+        let slot = pre.slot as usize;
+        let f = p.fields.get(slot)?;
+        let start = p.offsets[slot];
+        let words = &mut self.bits[start..start + f.count.div_ceil(64)];
+        if self.done[slot / 64] & (1 << (slot % 64)) == 0 {
+            self.done[slot / 64] |= 1 << (slot % 64);
+            self.computed.push(pre.slot);
+            texts(&f.field, &mut |t: &str| {
+                for m in f.ac.find_overlapping_iter(t) {
+                    let i = m.pattern().as_usize();
+                    words[i / 64] |= 1 << (i % 64);
+                }
+            });
         }
-    });
-    bits
+        Some(passes(words, pre))
+    }
 }
 
-pub(crate) fn passes(bits: &[u64], pre: &ItemPre) -> bool {
+/// Calls its second argument with every text of the field named by the first.
+pub(crate) type Texts<'a> = &'a mut dyn FnMut(&str, &mut dyn FnMut(&str));
+
+fn passes(bits: &[u64], pre: &ItemPre) -> bool {
     let has = |i: &u32| bits[*i as usize / 64] & (1 << (*i % 64)) != 0;
     if pre.all {
         pre.lits.iter().all(has)
