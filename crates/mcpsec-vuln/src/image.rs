@@ -1,6 +1,6 @@
 //! Container images: a `docker save` tarball (`manifest.json` + layer
 //! tars), an OCI image layout (`index.json` + `blobs/`) as a tarball or a
-//! directory. Layers (plain tar or gzip) are applied in order with
+//! directory. Layers (plain tar, gzip or zstd) are applied in order with
 //! whiteouts (`.wh.name` deletes, `.wh..wh..opq` makes a directory opaque)
 //! into the [`FileSet`] of files of interest, which [`crate::rootfs`]
 //! analyses.
@@ -266,11 +266,10 @@ fn apply_layer(
     };
     let reader: Box<dyn Read> = match magic {
         Some([0x1f, 0x8b, _, _]) => Box::new(flate2::read::MultiGzDecoder::new(raw)),
-        Some([0x28, 0xb5, 0x2f, 0xfd]) => {
-            return Err(fmt_err(format!(
-                "{name}: zstd-compressed layers are not supported"
-            )));
-        }
+        Some([0x28, 0xb5, 0x2f, 0xfd]) => Box::new(
+            ruzstd::decoding::StreamingDecoder::new(raw)
+                .map_err(|e| fmt_err(format!("{name}: zstd: {e}")))?,
+        ),
         _ => Box::new(raw),
     };
     let mut ar = tar::Archive::new(Limited {

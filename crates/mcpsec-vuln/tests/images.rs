@@ -326,17 +326,22 @@ o:busybox
 #[test]
 fn oci_layout_alpine() {
     let dir = tmp("oci");
-    let layer = gz(&tar_bytes(&[
-        E::File(
-            "etc/os-release",
-            b"NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n",
-        ),
-        E::File("lib/apk/db/installed", APK_INSTALLED),
-    ]));
+    // A zstd layer (as containerd/podman write with zstd compression).
+    let layer = ruzstd::encoding::compress_to_vec(
+        &tar_bytes(&[
+            E::File(
+                "etc/os-release",
+                b"NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n",
+            ),
+            E::File("lib/apk/db/installed", APK_INSTALLED),
+        ])[..],
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    assert_eq!(&layer[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
     // Any hex names will do: the reader does not verify digests.
     let (lh, mh) = (format!("{:064x}", 2), format!("{:064x}", 1));
     let manifest = format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"digest":"sha256:{lh}"}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:{lh}"}}]}}"#
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"digest":"sha256:{lh}"}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"sha256:{lh}"}}]}}"#
     );
     let index = format!(
         r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{mh}","platform":{{"os":"linux","architecture":"amd64"}}}}]}}"#
