@@ -620,3 +620,75 @@ fn this_machines_dpkg_status() {
             .all(|c| c.purl.as_deref().is_some_and(|p| p.starts_with("pkg:deb/")))
     );
 }
+
+/// Real OSV distro records from shared/data: DSA-5474-1 (intel-microcode,
+/// Debian 11 and 12, source package) and CVE-2018-5407 (Alpine openssl,
+/// v3.3–v3.8, fixed 1.0.2q-r0), matched from root filesystems written here.
+#[test]
+fn real_distro_advisories_match_on_source_packages() {
+    let (Some(deb), Some(alp)) = (
+        common::vuln_data("osv/Debian"),
+        common::vuln_data("osv/Alpine"),
+    ) else {
+        return;
+    };
+    let db = OsvDatabase::load_paths(&[deb, alp]).unwrap();
+    let root = tmp("real-debian");
+    let f = root.join("var/lib/dpkg/status");
+    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/os-release"), DEBIAN_OS_RELEASE).unwrap();
+    // The binary package has the source's name here; nginx's DSA is for Debian 7 only.
+    std::fs::write(
+        &f,
+        "Package: intel-microcode\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.20230512.1\n\n\
+         Package: nginx-common\nStatus: install ok installed\nSource: nginx\nVersion: 1.2.1-2.2+wheezy2\n",
+    )
+    .unwrap();
+    let c = inputs::collect(&root).unwrap();
+    let r = scan(&c.components, &db, None);
+    let got: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.vulnerability.id.as_str(),
+                f.component.name.as_str(),
+                f.smallest_fix.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "DSA-5474-1",
+            "intel-microcode",
+            Some("3.20230808.1~deb12u1")
+        )]
+    );
+
+    let root = tmp("real-alpine");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("lib/apk/db")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "ID=alpine\nVERSION_ID=3.8.5\n").unwrap();
+    std::fs::write(
+        root.join("lib/apk/db/installed"),
+        "P:libcrypto1.0\nV:1.0.2p-r0\nA:x86_64\no:openssl\n\nP:libssl1.0\nV:1.0.2q-r0\no:openssl\n",
+    )
+    .unwrap();
+    let c = inputs::collect(&root).unwrap();
+    let r = scan(&c.components, &db, None);
+    let got: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.vulnerability.id.as_str(),
+                f.component.name.as_str(),
+                f.smallest_fix.as_deref(),
+            )
+        })
+        .collect();
+    // libssl1.0 already has the fix.
+    assert_eq!(got, [("CVE-2018-5407", "libcrypto1.0", Some("1.0.2q-r0"))]);
+}
