@@ -108,6 +108,28 @@ proptest! {
         let _ = mcpsec_vuln::pom::parse(&s);
         let _ = mcpsec_vuln::pom::parse(&String::from_utf8_lossy(&b));
     }
+
+    /// CycloneDX XML reports/VEX and CSAF-shaped JSON never panic.
+    #[test]
+    fn xml_reports_and_csaf_never_panic(
+        parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "<bom>", "</bom>", "<components>", "</components>", "<component bom-ref=\"a\">",
+                "</component>", "<purl>pkg:npm/x@1</purl>", "<vulnerabilities>", "</vulnerabilities>",
+                "<vulnerability ref=\"a\">", "</vulnerability>", "<id>CVE-1</id>", "<ratings><rating><score>",
+                "9.8", "<base>x</base>", "</score></rating></ratings>", "<analysis><state>not_affected</state></analysis>",
+                "<affects><target><ref>a</ref></target></affects>", "&amp;", "&#x41;", "<![CDATA[x]]>",
+            ]),
+            0..24,
+        ),
+        csaf in "\\{\"document\":\\{\"csaf_version\":\"2\\.0\"\\},\"product_tree\":\\{\"branches\":\\[\\{\"product\":\\{\"product_id\":\"[A-Z]{0,2}\"\\}\\}\\]\\},\"vulnerabilities\":\\[\\{\"cve\":\"C\",\"product_status\":\\{\"known_not_affected\":\\[\"[A-Z]{0,2}\"\\]\\}\\}\\]\\}",
+    ) {
+        let xml = parts.concat();
+        let _ = mcpsec_vuln::reports::parse(xml.as_bytes());
+        let _ = mcpsec_vuln::vex::parse(xml.as_bytes(), "p");
+        // Well-formed CSAF always parses, whatever its product ids.
+        prop_assert!(mcpsec_vuln::vex::parse(csaf.as_bytes(), "p").is_ok(), "{}", csaf);
+    }
 }
 
 proptest! {
