@@ -1188,7 +1188,12 @@ mod tests {
     #[test]
     fn unknown_and_unsupported() {
         assert_eq!(parse(b"{\"a\":1}").unwrap_err(), ReportError::Unknown);
-        assert!(matches!(parse(b"<bom/>"), Err(ReportError::Unsupported(_))));
+        // An empty CycloneDX XML BOM is a report without findings; other XML is not.
+        assert!(parse(b"<bom/>").unwrap().findings.is_empty());
+        assert!(matches!(
+            parse(b"<html/>"),
+            Err(ReportError::Unsupported(_))
+        ));
         assert!(matches!(parse(b"{"), Err(ReportError::Json(_))));
         assert!(matches!(
             parse(br#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[]}"#),
