@@ -120,6 +120,9 @@ pub struct CompiledDetection {
 }
 
 const SUBSTRING_AUTOMATON_MIN: usize = 4;
+/// Largest literal set of one field scanned with a DFA in the prefilter
+/// (faster scans, slower to build; larger sets use a contiguous NFA).
+const PREFILTER_DFA_MAX: usize = 500;
 
 impl CompiledDetection {
     pub fn compile(det: &Detection, opts: &CompileOptions) -> Result<CompiledDetection, RuleIssue> {
@@ -518,7 +521,7 @@ pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefil
         let count = lits.len();
         // A DFA is the fastest to scan with; large literal sets use the
         // (much smaller) contiguous NFA.
-        let kind = if count <= 3000 {
+        let kind = if count <= PREFILTER_DFA_MAX {
             AhoCorasickKind::DFA
         } else {
             AhoCorasickKind::ContiguousNFA
