@@ -233,7 +233,14 @@ impl LogEvent {
     pub(crate) fn prefilter_check(&self, pre: &crate::sigma::prefilter::ItemPre) -> Option<bool> {
         let mut memo = self.memo.borrow_mut();
         memo.check(pre, &mut |field, emit| {
-            if let Some(v) = self.get(field) {
+            if field == crate::sigma::compile::KEYWORDS {
+                self.root.any_scalar(true, &mut |s| {
+                    if let Some(t) = s.as_lower_text() {
+                        emit(t);
+                    }
+                    false
+                });
+            } else if let Some(v) = self.get(field) {
                 v.any_scalar(false, &mut |s| {
                     if let Some(t) = s.as_lower_text() {
                         emit(t);

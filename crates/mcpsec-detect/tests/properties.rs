@@ -227,7 +227,7 @@ proptest! {
                 prop_oneof![Just(""), Just("|contains"), Just("|startswith"), Just("|endswith"),
                             Just("|contains|all"), Just("|contains|cased"), Just("|windash")],
                 prop::collection::vec("[abAB*? -]{1,5}", 1..5),
-                prop_oneof![Just("a"), Just("b")],
+                prop_oneof![Just("a"), Just("b"), Just("keywords")],
             ),
             1..6,
         ),
@@ -240,11 +240,16 @@ proptest! {
             .enumerate()
             .map(|(i, (m, vals, field))| {
                 let list: Vec<String> = vals.iter().map(|v| format!("'{v}'")).collect();
+                let search = if *field == "keywords" {
+                    // A keyword search over every string of the event.
+                    format!("[{}]", list.join(", "))
+                } else {
+                    format!("\n    {field}{m}: [{}]", list.join(", "))
+                };
                 (
                     format!("r{i}.yml").into(),
                     format!(
-                        "title: r{i}\nlogsource: {{product: test}}\ndetection:\n  s:\n    {field}{m}: [{}]\n  condition: s\n",
-                        list.join(", ")
+                        "title: r{i}\nlogsource: {{product: test}}\ndetection:\n  s: {search}\n  condition: s\n"
                     ),
                 )
             })

@@ -345,11 +345,7 @@ fn compile_item(item: &DetectionItem, opts: &CompileOptions) -> Result<Item, Rul
         )?;
     }
     let all = has(All);
-    let req = if field.is_some() {
-        required_literals(&matchers, all)
-    } else {
-        None
-    };
+    let req = required_literals(&matchers, all);
     let mut ac = None;
     if !all {
         let subs: Vec<String> = matchers
@@ -476,6 +472,9 @@ fn required_literals(matchers: &[ValueMatcher], all: bool) -> Option<Required> {
 
 /// Builds the literal prefilter of a set of compiled detections and points
 /// their items at it.
+/// The prefilter's pseudo-field for keyword searches (every string of the event).
+pub(crate) const KEYWORDS: &str = "\u{0}keywords";
+
 /// A field's literals while building: name, literals, literal → id.
 type FieldBuild = (Box<str>, Vec<String>, HashMap<String, u32>);
 /// An item's place (search, map, item), slot, `all`, literal ids.
@@ -491,11 +490,13 @@ pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefil
         for (si, maps) in det.searches.iter().enumerate() {
             for (mi, items) in maps.iter().enumerate() {
                 for (ii, item) in items.iter().enumerate() {
-                    let (Some(field), Some(req)) = (&item.field, &item.req) else {
+                    let Some(req) = &item.req else {
                         continue;
                     };
-                    let slot = *slot_of.entry(field.clone()).or_insert_with(|| {
-                        fields.push((field.clone(), Vec::new(), HashMap::new()));
+                    // Keywords search every string of the event: one pseudo-field.
+                    let field: &str = item.field.as_deref().unwrap_or(KEYWORDS);
+                    let slot = *slot_of.entry(field.into()).or_insert_with(|| {
+                        fields.push((field.into(), Vec::new(), HashMap::new()));
                         (fields.len() - 1) as u32
                     });
                     let (_, lits, ids) = &mut fields[slot as usize];
