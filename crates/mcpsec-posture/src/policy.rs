@@ -305,6 +305,7 @@ impl PolicySet {
             limit: timeout,
             check_interval: NonZeroU32::new(64).expect("non-zero"),
         });
+        let bare = base.clone();
         let mut good_libs = Vec::new();
         for (file, rego) in &self.libs {
             let mut probe = base.clone();
@@ -334,7 +335,12 @@ impl PolicySet {
                 }),
             }
         }
-        let groups = build_groups(&base, &self.policies, &checks, strict);
+        let libs: Vec<&(String, String)> = self
+            .libs
+            .iter()
+            .filter(|(f, _)| good_libs.contains(f))
+            .collect();
+        let groups = build_groups(&bare, &libs, &self.policies, &checks, strict);
         CompiledPack {
             checks,
             errors,
@@ -424,7 +430,8 @@ impl Groups {
 /// Builds the group engines; `None` when a group could not be built (the
 /// scan then evaluates checks one by one).
 fn build_groups(
-    base: &regorus::Engine,
+    bare: &regorus::Engine,
+    libs: &[&(String, String)],
     policies: &[Policy],
     checks: &[CompiledPolicy],
     strict: bool,
@@ -438,13 +445,41 @@ fn build_groups(
         if let Some(g) = by_members.get(&members) {
             return Some(Some(*g));
         }
-        let mut engine = base.clone();
+        let mut engine = bare.clone();
         let mut m = String::from("package mcpsec_group\n\nimport rego.v1\n\nresults := {\n");
+        let mut sources: Vec<&str> = Vec::new();
         for &ci in &members {
             let c = &checks[ci];
             let p = policies.iter().find(|p| p.file == c.file)?;
             engine.add_policy(p.file.clone(), p.rego.clone()).ok()?;
+            sources.push(&p.rego);
             m.push_str(&format!("\t{:?}: {},\n", c.meta.id, c.rule));
+        }
+        // Only the libraries the checks use (directly or through another
+        // library): fewer modules, faster `data.` lookups.
+        let mut used = vec![false; libs.len()];
+        loop {
+            let mut more = false;
+            for (i, (_, rego)) in libs.iter().enumerate() {
+                if used[i] {
+                    continue;
+                }
+                let pkg = package_of(rego).unwrap_or_default();
+                let needle = format!("data.{pkg}");
+                if sources.iter().any(|s| s.contains(&needle)) {
+                    used[i] = true;
+                    sources.push(rego);
+                    more = true;
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+        for (i, (file, rego)) in libs.iter().enumerate() {
+            if used[i] {
+                engine.add_policy(file.clone(), rego.clone()).ok()?;
+            }
         }
         m.push_str("}\n");
         engine.add_policy("mcpsec_group.rego".into(), m).ok()?;
