@@ -7,6 +7,10 @@
 //! `cargo bench -p mcpsec-posture --bench scan -j2`
 
 use std::path::PathBuf;
+
+/// The `mcpsec` binary runs on mimalloc; so does the benchmark.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 use mcpsec_posture::policy::{DEFAULT_EVAL_TIMEOUT, PolicySet};
