@@ -33,6 +33,9 @@ pub enum BenchCommand {
     Bus(crate::bench_bus::BusBenchArgs),
     /// How fast a new alert reaches many WebSocket subscribers of /api/v1/stream.
     Stream(crate::bench_stream::StreamBenchArgs),
+    /// Authenticated GET of a finding by id at a fixed request rate, and the
+    /// cost of API-key verification (cached and uncached).
+    ApiGet(crate::bench_api::ApiGetArgs),
     /// GET /healthz at a fixed request rate and report latency percentiles.
     Healthz {
         #[arg(long, default_value_t = 1000)]
@@ -105,6 +108,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let cmd = match cmd {
         BenchCommand::Bus(args) => return crate::bench_bus::run(args).await,
         BenchCommand::Stream(args) => return crate::bench_stream::run(args).await,
+        BenchCommand::ApiGet(args) => return crate::bench_api::run(args).await,
         other => other,
     };
     let dir = tempfile::tempdir()?;
@@ -118,9 +122,10 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             consumers: *consumers,
             ..WorkerConfig::default()
         },
-        BenchCommand::Healthz { .. } | BenchCommand::Bus(_) | BenchCommand::Stream(_) => {
-            WorkerConfig::default()
-        }
+        BenchCommand::Healthz { .. }
+        | BenchCommand::Bus(_)
+        | BenchCommand::ApiGet(_)
+        | BenchCommand::Stream(_) => WorkerConfig::default(),
     };
     let addr = start_server(dir.path(), worker)?;
     let base = format!("http://{addr}");
@@ -141,7 +146,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             ..
         } => ingest(&client, &base, events, batch, concurrency).await,
         BenchCommand::Healthz { rate, seconds } => healthz(&client, &base, rate, seconds).await,
-        BenchCommand::Bus(_) | BenchCommand::Stream(_) => unreachable!("handled above"),
+        BenchCommand::Bus(_) | BenchCommand::ApiGet(_) | BenchCommand::Stream(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 

@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod backends;
 mod bench;
+mod bench_api;
 mod bench_bus;
 mod bench_stream;
 mod cmd_admin;
