@@ -1,0 +1,104 @@
+//! Detection and false-positive rates on the labelled collection in
+//! `tests/fixtures/labelled` (see its README for sources). A tool counts as
+//! flagged with a finding of severity medium or above, each tool analysed
+//! alone (no cross-server context), offline, without any LLM.
+
+use mcpsec_core::domain::Severity;
+use mcpsec_mcp::tools::parse_tools_value;
+use mcpsec_mcp::{Analyzer, ServerTools};
+use serde_json::Value;
+
+fn load(file: &str) -> Vec<Value> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/labelled")
+        .join(file);
+    std::fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{file}: {e}: {l}")))
+        .collect()
+}
+
+/// (id, flagged, rules)
+fn run(a: &Analyzer, items: &[Value]) -> Vec<(String, bool, Vec<String>)> {
+    items
+        .iter()
+        .map(|it| {
+            let tools = parse_tools_value(&Value::Array(vec![it["tool"].clone()])).unwrap();
+            let st = ServerTools {
+                server: it["server"].as_str().unwrap().into(),
+                source: None,
+                tools,
+            };
+            let f: Vec<_> = a
+                .check_tools(&st)
+                .into_iter()
+                .filter(|f| f.severity >= Severity::Medium)
+                .collect();
+            let mut rules: Vec<String> = f.iter().map(|f| f.rule.clone()).collect();
+            rules.dedup();
+            (it["id"].as_str().unwrap().to_string(), !f.is_empty(), rules)
+        })
+        .collect()
+}
+
+#[test]
+fn detection_and_false_positive_rates() {
+    let a = Analyzer::builtin();
+    let poisoned = load("poisoned.jsonl");
+    let benign = load("benign.jsonl");
+    assert!(poisoned.len() >= 50 && benign.len() >= 100);
+    let p = run(&a, &poisoned);
+    let b = run(&a, &benign);
+    let detected = p.iter().filter(|x| x.1).count();
+    let fps = b.iter().filter(|x| x.1).count();
+    for (id, flagged, _) in &p {
+        if !flagged {
+            eprintln!("missed: {id}");
+        }
+    }
+    for (id, flagged, rules) in &b {
+        if *flagged {
+            eprintln!("false positive: {id} {rules:?}");
+        }
+    }
+    let dr = detected as f64 / p.len() as f64;
+    let fpr = fps as f64 / b.len() as f64;
+    eprintln!(
+        "labelled collection: detection {detected}/{} = {:.1}%, false positives {fps}/{} = {:.1}%",
+        p.len(),
+        dr * 100.0,
+        b.len(),
+        fpr * 100.0
+    );
+    assert!(dr >= 0.95, "detection rate {dr:.3} below 0.95");
+    assert!(fpr <= 0.02, "false-positive rate {fpr:.3} above 0.02");
+}
+
+/// The held-out set was written after the rules were tuned on the main
+/// collection and has not been used to change them: its figures estimate
+/// detection on unseen phrasings (2/15 when written — the regex rules do not
+/// generalise; see docs/mcp-security.md). Asserted only as a regression
+/// floor; do not tune rules on this file, write a new held-out set instead.
+#[test]
+fn heldout_rates() {
+    let a = Analyzer::builtin();
+    let items = load("heldout.jsonl");
+    let (p, b): (Vec<Value>, Vec<Value>) =
+        items.into_iter().partition(|i| i["label"] == "poisoned");
+    let rp = run(&a, &p);
+    let rb = run(&a, &b);
+    for (id, flagged, rules) in rp.iter().chain(&rb) {
+        eprintln!("{id}: flagged={flagged} {rules:?}");
+    }
+    let detected = rp.iter().filter(|x| x.1).count();
+    let fps = rb.iter().filter(|x| x.1).count();
+    eprintln!(
+        "held-out: detection {detected}/{}, false positives {fps}/{}",
+        p.len(),
+        b.len()
+    );
+    assert!(detected >= 2, "held-out detection regressed below 2/15");
+    assert!(fps * 10 <= b.len(), "held-out false positives above 10%");
+}
