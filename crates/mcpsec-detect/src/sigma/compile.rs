@@ -517,24 +517,26 @@ pub(crate) fn build_prefilter(dets: &mut [&mut CompiledDetection]) -> Arc<Prefil
         resolved.push(per);
     }
     // Pass 2: automata (a field whose automaton does not build gets no prefilter).
-    let mut built: Vec<Option<FieldLits>> = Vec::with_capacity(fields.len());
-    for (field, lits, _) in fields {
-        let count = lits.len();
-        // A DFA is the fastest to scan with; large literal sets use the
-        // (much smaller) contiguous NFA.
-        let kind = if count <= PREFILTER_DFA_MAX {
-            AhoCorasickKind::DFA
-        } else {
-            AhoCorasickKind::ContiguousNFA
-        };
-        built.push(
+    // Built in parallel (rule loading time).
+    use rayon::prelude::*;
+    let built: Vec<Option<FieldLits>> = fields
+        .into_par_iter()
+        .map(|(field, lits, _)| {
+            let count = lits.len();
+            // A DFA is the fastest to scan with; large literal sets use the
+            // (much smaller) contiguous NFA.
+            let kind = if count <= PREFILTER_DFA_MAX {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
             AhoCorasick::builder()
                 .kind(Some(kind))
                 .build(&lits)
                 .ok()
-                .map(|ac| FieldLits { field, ac, count }),
-        );
-    }
+                .map(|ac| FieldLits { field, ac, count })
+        })
+        .collect();
     let ok: Vec<bool> = built.iter().map(Option::is_some).collect();
     let pre = Prefilter::new(
         built
