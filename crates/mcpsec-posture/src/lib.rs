@@ -2,11 +2,12 @@
 //! language, run by the `regorus` interpreter) over infrastructure
 //! definitions — Kubernetes manifests (multi-document YAML, `List` kinds,
 //! `kubectl get -o json` exports), Dockerfiles, Terraform (HCL modules with
-//! variables and locals resolved, `terraform show -json` plans) and GitHub
-//! Actions workflows — and map the results onto compliance frameworks (SOC 2,
-//! PCI DSS 4.0, ISO/IEC 27001:2022, CIS Kubernetes, NIST SP 800-53 r5, or a
-//! custom YAML framework) with per-control pass/fail/manual status, evidence
-//! and a score. Reports render as a table, JSON, SARIF, JUnit or Markdown.
+//! variables and locals resolved, local modules and `count`/`for_each`
+//! expanded, `terraform show -json` plans), GitHub Actions workflows, GitLab
+//! CI pipelines and AWS/Azure/GCP inventory exports — and map the results
+//! onto compliance frameworks (SOC 2, PCI DSS 4.0, ISO/IEC 27001:2022, GDPR,
+//! CIS Kubernetes/AWS/Azure/GCP, NIST SP 800-53 r5, or a custom YAML
+//! framework) with per-control pass/fail/manual status, evidence and a score. Reports render as a table, JSON, SARIF, JUnit or Markdown.
 //!
 //! Policies are data: `.rego` files with `# METADATA` annotations (see
 //! [`policy`]); the built-in pack under `policies/` and the frameworks under
