@@ -64,6 +64,32 @@ impl LineMap {
         out
     }
 
+    /// The entries of the `n` items of the array at `prefix` (`items` →
+    /// `items[0]`, `items[1]`…), each re-rooted, in one pass (calling
+    /// [`LineMap::sub`] per item is quadratic on large exports).
+    pub fn split_array(&self, prefix: &str, n: usize) -> Vec<LineMap> {
+        let mut out = vec![LineMap::new(); n];
+        let open = format!("{prefix}[");
+        for (k, v) in &self.lines {
+            let Some(rest) = k.strip_prefix(open.as_str()) else {
+                continue;
+            };
+            let Some((idx, tail)) = rest.split_once(']') else {
+                continue;
+            };
+            let Ok(i) = idx.parse::<usize>() else {
+                continue;
+            };
+            let Some(m) = out.get_mut(i) else { continue };
+            if tail.is_empty() {
+                m.lines.insert(String::new(), *v);
+            } else if let Some(t) = tail.strip_prefix('.') {
+                m.lines.insert(t.to_string(), *v);
+            }
+        }
+        out
+    }
+
     pub fn len(&self) -> usize {
         self.lines.len()
     }

@@ -71,11 +71,12 @@ pub fn targets(file: &str, v: &Value, lines: &LineMap) -> Option<Vec<Target>> {
     if !items.iter().any(|i| classify(i).is_some()) {
         return None;
     }
+    let mut item_lines = lines.split_array(&prefix, items.len());
     Some(
         items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| target(file, item, lines.sub(&format!("{prefix}[{i}]"))))
+            .filter_map(|(i, item)| target(file, item, std::mem::take(&mut item_lines[i])))
             .collect(),
     )
 }

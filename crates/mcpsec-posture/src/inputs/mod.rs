@@ -335,11 +335,12 @@ fn yaml_targets_named(file: &str, name: &str, text: &str) -> Result<Vec<Target>,
                 let Value::Array(items) = v["items"].clone() else {
                     continue;
                 };
+                let mut item_lines = d.lines.split_array("items", items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     if !item.is_object() {
                         continue;
                     }
-                    let lines = d.lines.sub(&format!("items[{i}]"));
+                    let lines = std::mem::take(&mut item_lines[i]);
                     let line = lines.get("").unwrap_or(d.line);
                     out.push(k8s_target(file, item, line, lines));
                 }
