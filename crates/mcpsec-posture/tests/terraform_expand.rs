@@ -101,6 +101,27 @@ resource "aws_ebs_volume" "this" {
         "{warnings:?}"
     );
 
+    // The same through a `./`-prefixed relative path: the module directory is
+    // still recognised and not scanned twice.
+    let tmp2 = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    for f in ["main.tf", "modules/disk/main.tf"] {
+        write(
+            tmp2.path(),
+            f,
+            &std::fs::read_to_string(root.join(f)).unwrap(),
+        );
+    }
+    let cwd = std::env::current_dir().unwrap();
+    let mut up = std::path::PathBuf::from(".");
+    let mut base = cwd.as_path();
+    while !tmp2.path().starts_with(base) {
+        up.push("..");
+        base = base.parent().unwrap();
+    }
+    let dotted = up.join(tmp2.path().strip_prefix(base).unwrap());
+    let rel = load_paths(&[dotted.clone()]);
+    assert_eq!(rel.targets.len(), 7, "{}", dotted.display());
+
     // TF-AWS-011 (EBS not encrypted) sees the module argument and count.index.
     let pack = PolicySet::builtin().compile(DEFAULT_EVAL_TIMEOUT);
     let report = scan_paths(&pack, &[root.to_path_buf()], &ScanOptions::default());

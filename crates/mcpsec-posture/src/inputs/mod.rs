@@ -199,7 +199,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
         by_dir.push((dir, tl));
     }
     for (dir, mut tl) in by_dir {
-        if module_dirs.contains(&dir) {
+        if module_dirs.contains(&terraform::normalize(&dir)) {
             continue;
         }
         loaded.targets.append(&mut tl.targets);

@@ -447,13 +447,15 @@ fn instances(body: &Body, ctx: &Context) -> Result<Vec<Instance>, String> {
 }
 
 /// Lexically normalises `a/./b/../c` to `a/c`.
-fn normalize(p: &Path) -> PathBuf {
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
+                let last_is_parent =
+                    matches!(out.components().next_back(), Some(Component::ParentDir));
+                if last_is_parent || !out.pop() {
                     out.push("..");
                 }
             }
