@@ -119,7 +119,7 @@ resource "aws_ebs_volume" "this" {
         base = base.parent().unwrap();
     }
     let dotted = up.join(tmp2.path().strip_prefix(base).unwrap());
-    let rel = load_paths(&[dotted.clone()]);
+    let rel = load_paths(std::slice::from_ref(&dotted));
     assert_eq!(rel.targets.len(), 7, "{}", dotted.display());
 
     // TF-AWS-011 (EBS not encrypted) sees the module argument and count.index.
