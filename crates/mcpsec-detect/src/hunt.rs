@@ -183,12 +183,23 @@ fn hunt_file(
                 let keys = users
                     .iter()
                     .map(|&c| {
-                        let cr = &set.correlations()[c].rule;
+                        let lc = &set.correlations()[c];
+                        let cr = &lc.rule;
+                        // The names this rule is known by, for `aliases`.
+                        let reference = lc
+                            .position(CorrRef::Rule(i))
+                            .and_then(|p| cr.rules.get(p))
+                            .map(String::as_str);
+                        let names: Vec<&str> =
+                            [reference, r.meta.id.as_deref(), r.meta.name.as_deref()]
+                                .into_iter()
+                                .flatten()
+                                .collect();
                         let group = cr
                             .group_by
                             .iter()
                             .map(|g| {
-                                ev.get(g)
+                                ev.get(cr.group_field(g, &names))
                                     .and_then(|v| v.as_text())
                                     .map(|t| t.into_owned())
                                     .unwrap_or_default()
@@ -396,11 +407,24 @@ fn evaluate_correlations(
                     .collect();
                 for &(o, pos) in &outers {
                     let oc = &set.correlations()[o].rule;
+                    let names: Vec<&str> = [
+                        oc.rules.get(pos).map(String::as_str),
+                        cr.meta.id.as_deref(),
+                        cr.meta.name.as_deref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                     // The outer correlation groups by this one's group-by values.
                     let og = oc
                         .group_by
                         .iter()
-                        .map(|g| group_map.get(g).cloned().unwrap_or_default())
+                        .map(|g| {
+                            group_map
+                                .get(oc.group_field(g, &names))
+                                .cloned()
+                                .unwrap_or_default()
+                        })
                         .collect();
                     let value = oc.field.as_ref().and_then(|f| group_map.get(f).cloned());
                     if let Some(time) = last {
@@ -783,6 +807,55 @@ mod tests {
         let r = hunt(&set, &[f], &HuntOptions::default(), &AtomicU64::new(0));
         let n = |t: &str| r.detections.iter().filter(|d| d.rule.title == t).count();
         assert_eq!((n("many failed"), n("two bursts")), (3, 1));
+    }
+
+    /// Field name aliases, as in the specification's example: the internal
+    /// address is the destination of one rule's events and the source of the
+    /// other's.
+    #[test]
+    fn correlation_aliases() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = |t: &str, dst: &str, src: &str| serde_json::json!({"time": t, "http": {"response": {"status_code": 500}}, "destination": {"ip": dst}, "source": {"ip": src}});
+        let conn = |t: &str, src: &str, dst: &str| serde_json::json!({"time": t, "event": {"category": "network", "type": "connection", "outcome": "success"}, "source": {"ip": src}, "destination": {"ip": dst}});
+        let f = write(
+            dir.path(),
+            "net.ndjson",
+            &[
+                err("2024-01-01T00:00:00Z", "10.0.0.1", "203.0.113.9"),
+                conn("2024-01-01T00:00:05Z", "10.0.0.1", "203.0.113.9"),
+                err("2024-01-01T00:01:00Z", "10.0.0.2", "203.0.113.9"),
+                conn("2024-01-01T00:01:05Z", "10.0.0.3", "203.0.113.9"),
+            ],
+        );
+        let set = rules(&[
+            "title: internal error\nname: internal_error\nlogsource: {product: test}\ndetection: {selection: {http.response.status_code: 500}, condition: selection}\n",
+            "title: new connection\nname: new_network_connection\nlogsource: {product: test}\ndetection: {selection: {event.category: network, event.type: connection, event.outcome: success}, condition: selection}\n",
+            "title: error then callback\ncorrelation:\n  type: temporal\n  rules: [internal_error, new_network_connection]\n  group-by: [internal_ip, remote_ip]\n  timespan: 10s\n  aliases:\n    internal_ip: {internal_error: destination.ip, new_network_connection: source.ip}\n    remote_ip: {internal_error: source.ip, new_network_connection: destination.ip}\n",
+        ]);
+        assert_eq!(
+            set.correlations()[0]
+                .rule
+                .group_field("internal_ip", &["internal_error"]),
+            "destination.ip"
+        );
+        let r = hunt(&set, &[f], &HuntOptions::default(), &AtomicU64::new(0));
+        assert_eq!(r.detections.len(), 1, "{:#?}", r.detections);
+        let c = r.detections[0].correlation.as_ref().unwrap();
+        assert_eq!(c.group["internal_ip"], "10.0.0.1");
+        assert_eq!(c.group["remote_ip"], "203.0.113.9");
+        assert_eq!(
+            c.events.iter().map(|e| e.record_id).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        // A malformed alias map is a schema error.
+        let (_, errs) = RuleSet::from_sources(
+            vec![(
+                PathBuf::from("bad.yml"),
+                "title: b\ncorrelation: {type: temporal, rules: [x], group-by: [a], timespan: 1m, aliases: {a: [1]}}\n".into(),
+            )],
+            &LoadOptions::default(),
+        );
+        assert_eq!(errs[0].kind(), RuleErrorKind::Schema);
     }
 
     #[test]

@@ -186,10 +186,24 @@ impl StreamRules {
             .iter()
             .map(|(o, name)| {
                 let oc = &self.set.correlations()[*o].rule;
+                let inner = &self.set.correlations()[ci].rule.meta;
+                let names: Vec<&str> = [
+                    Some(name.as_str()),
+                    inner.id.as_deref(),
+                    inner.name.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
                 let og: Vec<(String, String)> = oc
                     .group_by
                     .iter()
-                    .map(|g| (g.clone(), lookup(g).unwrap_or_default()))
+                    .map(|g| {
+                        (
+                            g.clone(),
+                            lookup(oc.group_field(g, &names)).unwrap_or_default(),
+                        )
+                    })
                     .collect();
                 CorrelationInput {
                     correlation: *o,
@@ -238,12 +252,21 @@ impl StreamRules {
             };
             for (ci, name) in users {
                 let c = &self.set.correlations()[*ci].rule;
+                let meta = &self.set.rules()[i].meta;
+                let names: Vec<&str> = [
+                    Some(name.as_str()),
+                    meta.id.as_deref(),
+                    meta.name.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
                 let group: Vec<(String, String)> = c
                     .group_by
                     .iter()
                     .map(|g| {
                         let v = ev
-                            .get(g)
+                            .get(c.group_field(g, &names))
                             .and_then(|v| v.as_text())
                             .map(|t| t.into_owned())
                             .unwrap_or_default();
@@ -525,6 +548,24 @@ mod tests {
             vec![(
                 "burst then success".to_string(),
                 vec!["0:e1+e2+e4".to_string(), "e5".to_string()]
+            )]
+        );
+    }
+
+    #[test]
+    fn aliases_map_group_fields_per_rule() {
+        // `who` is the user of failed logons and the `ip` field of successes.
+        let sr = rules(&[
+            "title: fail then ok\ncorrelation: {type: temporal_ordered, rules: [failed, ok], group-by: [who], timespan: 10m, aliases: {who: {failed: user, ok: ip}}}\n",
+            FAILED,
+            OK,
+        ]);
+        let got = run(&sr, &[("bob", "bob", "fail", 0), ("bob", "alice", "ok", 1)]);
+        assert_eq!(
+            got,
+            vec![(
+                "fail then ok".to_string(),
+                vec!["bob".to_string(), "bob".to_string()]
             )]
         );
     }

@@ -6,6 +6,7 @@
 //! condition that parses and names existing searches); compiling into a
 //! matcher is [`crate::sigma::compile`].
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mcpsec_core::domain::Severity;
@@ -170,6 +171,21 @@ pub struct CorrelationRule {
     pub field: Option<String>,
     /// Whether the correlated rules also report their own matches.
     pub generate: bool,
+    /// Field name aliases: alias (used in `group-by`) → rule name → the
+    /// field of that rule's events.
+    pub aliases: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl CorrelationRule {
+    /// The event field behind a `group-by` name for events of a rule known
+    /// by any of `names` (its reference in `rules:`, its `id`, its `name`).
+    pub fn group_field<'a>(&'a self, group_by: &'a str, names: &[&str]) -> &'a str {
+        self.aliases
+            .get(group_by)
+            .and_then(|m| names.iter().find_map(|n| m.get(*n)))
+            .map(String::as_str)
+            .unwrap_or(group_by)
+    }
 }
 
 /// A meta filter: excludes events matching its detection from the named rules.
@@ -584,6 +600,32 @@ fn parse_correlation(y: &Yaml) -> Result<CorrelationRule, RuleIssue> {
         }
         _ => {}
     }
+    let mut aliases = BTreeMap::new();
+    match get(c, "aliases") {
+        None | Some(Yaml::Null) => {}
+        Some(Yaml::Hash(h)) => {
+            for (alias, m) in h {
+                let alias =
+                    scalar_text(alias).ok_or_else(|| schema("alias names must be strings"))?;
+                let Yaml::Hash(m) = m else {
+                    return Err(schema(format!(
+                        "alias {alias:?} must map rule names to fields"
+                    )));
+                };
+                let mut per = BTreeMap::new();
+                for (rule, f) in m {
+                    let (Some(rule), Some(f)) = (scalar_text(rule), scalar_text(f)) else {
+                        return Err(schema(format!(
+                            "alias {alias:?} must map rule names to field names"
+                        )));
+                    };
+                    per.insert(rule, f);
+                }
+                aliases.insert(alias, per);
+            }
+        }
+        Some(_) => return Err(schema("correlation.aliases must be a map")),
+    }
     Ok(CorrelationRule {
         meta,
         kind,
@@ -593,6 +635,7 @@ fn parse_correlation(y: &Yaml) -> Result<CorrelationRule, RuleIssue> {
         condition,
         field,
         generate,
+        aliases,
     })
 }
 
