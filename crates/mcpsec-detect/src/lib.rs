@@ -1,9 +1,10 @@
 //! Sigma detection engine of mcpsec: parses Sigma rules (detection,
 //! correlation and filter rules) into validated types, compiles each rule
 //! once into a fast matcher, maps Windows log sources to EVTX channels and
-//! event IDs (shipped as data), reads EVTX, JSON and NDJSON logs into one
-//! event representation, runs rule sets over them in parallel ("hunting")
-//! and maps rule tags to MITRE ATT&CK techniques and tactics.
+//! event IDs (shipped as data), reads EVTX, JSON, NDJSON, CloudTrail,
+//! syslog, CEF and LEEF logs into one event representation, runs rule sets
+//! over them in parallel ("hunting") and maps rule tags to MITRE ATT&CK
+//! techniques and tactics.
 //!
 //! This crate depends on `mcpsec-core` only among the workspace crates: no
 //! store, no bus, no web framework and no async runtime. The streaming
