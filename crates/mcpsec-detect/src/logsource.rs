@@ -36,6 +36,9 @@ pub struct LogSourceMap {
     /// non-Windows rules whose log source fits it; other non-Windows events
     /// get every non-Windows rule.
     pub inputs: BTreeMap<String, LogSource>,
+    /// Input kind → Sigma field name → field of that input's events (e.g.
+    /// CEF's full key names `sourceAddress` → `src`).
+    pub input_fields: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl LogSource {
@@ -151,15 +154,34 @@ impl LogSourceMap {
                     service: part("service"),
                     category: part("category"),
                 };
-                if ls.product.is_none() && ls.service.is_none() && ls.category.is_none() {
+                let mut fields = BTreeMap::new();
+                if let Yaml::Hash(f) = &v["fields"] {
+                    for (a, b) in f {
+                        if let (Some(a), Some(b)) = (text(a), text(b)) {
+                            fields.insert(a, b);
+                        }
+                    }
+                }
+                let has_source =
+                    ls.product.is_some() || ls.service.is_some() || ls.category.is_some();
+                if !has_source && fields.is_empty() {
                     return Err(DetectError::Mapping(format!(
-                        "input {name}: expected product, service and/or category"
+                        "input {name}: expected product, service, category and/or fields"
                     )));
                 }
-                map.inputs.insert(name, ls);
+                if !fields.is_empty() {
+                    map.input_fields.insert(name.clone(), fields);
+                }
+                if has_source {
+                    map.inputs.insert(name, ls);
+                }
             }
         }
-        if map.services.is_empty() && map.categories.is_empty() && map.inputs.is_empty() {
+        if map.services.is_empty()
+            && map.categories.is_empty()
+            && map.inputs.is_empty()
+            && map.input_fields.is_empty()
+        {
             return Err(DetectError::Mapping(
                 "expected `services`, `categories` and/or `inputs`".into(),
             ));
@@ -172,6 +194,7 @@ impl LogSourceMap {
         self.services.extend(other.services);
         self.categories.extend(other.categories);
         self.inputs.extend(other.inputs);
+        self.input_fields.extend(other.input_fields);
     }
 
     /// Resolves a rule's log source.
@@ -342,6 +365,11 @@ mod tests {
         assert_eq!(m.inputs["cef"].category.as_deref(), Some("firewall"));
         assert!(LogSourceMap::from_yaml("inputs:\n  netflow: {product: x}\n").is_err());
         assert!(LogSourceMap::from_yaml("inputs:\n  cef: {}\n").is_err());
+        // Field names only: no dispatch change.
+        let b = LogSourceMap::builtin();
+        assert!(!b.inputs.contains_key("cef"));
+        assert_eq!(b.input_fields["cef"]["sourceAddress"], "src");
+        assert_eq!(b.input_fields["cef"]["deviceAction"], "act");
         assert!(LogSourceMap::from_yaml("categories:\n  x:\n    - event_ids: [1]\n").is_err());
     }
 }

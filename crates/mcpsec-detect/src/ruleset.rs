@@ -109,6 +109,8 @@ pub struct RuleSet {
     aliases: HashMap<(String, u32), FieldAliases>,
     dispatch: Dispatch,
     inputs: std::collections::BTreeMap<String, LogSource>,
+    /// Field aliases per input kind.
+    input_aliases: HashMap<&'static str, FieldAliases>,
     /// The shared literal prefilter (see [`crate::sigma::prefilter`]).
     prefilter: Option<Arc<crate::sigma::prefilter::Prefilter>>,
     /// Rules for `product: windows` whose service or category is not in the mapping.
@@ -212,6 +214,16 @@ impl RuleSet {
         let mut set = RuleSet {
             aliases: mapping.aliases(),
             inputs: mapping.inputs.clone(),
+            input_aliases: mapping
+                .input_fields
+                .iter()
+                .filter_map(|(k, f)| {
+                    let kind = crate::input::input_kind(k)?;
+                    let m: HashMap<String, String> =
+                        f.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+                    Some((kind, Arc::new(m)))
+                })
+                .collect(),
             ..RuleSet::default()
         };
         for (path, r) in detections {
@@ -562,7 +574,8 @@ impl RuleSet {
     pub fn aliases_for(&self, key: &EventKey) -> Option<FieldAliases> {
         match key {
             EventKey::Windows(ch, id) => self.aliases.get(&(ch.clone(), *id)).cloned(),
-            _ => None,
+            EventKey::Input(k) => self.input_aliases.get(k).cloned(),
+            EventKey::Other => None,
         }
     }
 }

@@ -289,3 +289,21 @@ fn sigmahq_aws_rules_fire_on_cloudtrail_fixture() {
         "mallory"
     );
 }
+
+#[test]
+fn cef_full_key_names_resolve() {
+    let (set, errs) = RuleSet::from_sources(
+        vec![(
+            PathBuf::from("full.yml"),
+            "title: full names\nlogsource: {product: firewall}\ndetection: {s: {deviceAction: blocked, sourceUserName|startswith: 'corp\\', sourceAddress|cidr: 10.0.0.0/8, deviceCustomString1: Block Malware}, condition: s}\n".into(),
+        )],
+        &LoadOptions::default(),
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    let files = [
+        fixtures().join("events/firewall.cef"),
+        fixtures().join("events/cloudtrail.json"),
+    ];
+    let report = hunt(&set, &files, &HuntOptions::default(), &AtomicU64::new(0));
+    assert_eq!(titles(&report), vec![("full names".to_string(), 1)]);
+}
