@@ -1077,6 +1077,64 @@ fn filter_sse(guard: &Guard, text: &str, pending: Option<&Pending>) -> String {
     out
 }
 
+/// Posts one batch of raw events (`{"type", "source", "tenant", "data", …}`)
+/// to `url` (the platform's `/api/v1/events`) with a bearer API key.
+pub async fn post_batch(
+    client: &reqwest::Client,
+    url: &str,
+    api_key: &str,
+    events: Vec<Value>,
+) -> Result<(), String> {
+    let body = json!({ "events": events });
+    let r = client
+        .post(url)
+        .bearer_auth(api_key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.status().is_success() {
+        Ok(())
+    } else {
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        Err(format!(
+            "platform answered {status}: {}",
+            text.chars().take(300).collect::<String>()
+        ))
+    }
+}
+
+/// Posts `mcp.tool_changed` events (one per change) to `platform`.
+pub async fn post_tool_changes(
+    platform: &str,
+    api_key: &str,
+    tenant: &str,
+    changes: &[mcpsec_core::event::McpToolChanged],
+) -> Result<usize, String> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    crate::connect::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = format!("{}/api/v1/events", platform.trim_end_matches('/'));
+    let events: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            json!({"type": "mcp.tool_changed", "source": "mcpsec://mcp-scan", "tenant": tenant,
+                   "subject": c.server, "data": c})
+        })
+        .collect();
+    for chunk in events.chunks(500) {
+        post_batch(&client, &url, api_key, chunk.to_vec()).await?;
+    }
+    Ok(changes.len())
+}
+
 /// Posts proxy events to the platform's `POST {platform}/api/v1/events` as
 /// `log.received` events (format `mcp-proxy`), in batches of up to 100 or
 /// every second. Failures are logged and the batch dropped.
@@ -1114,18 +1172,8 @@ pub async fn post_events(
             }));
         }
         if !batch.is_empty() && (batch.len() >= 100 || idle || closed) {
-            let body = json!({"events": std::mem::take(&mut batch)});
-            match client
-                .post(&url)
-                .bearer_auth(&api_key)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-            {
-                Ok(r) if r.status().is_success() => {}
-                Ok(r) => tracing::warn!(status = %r.status(), "platform rejected proxy events"),
-                Err(e) => tracing::warn!(error = %e, "cannot post proxy events"),
+            if let Err(e) = post_batch(&client, &url, &api_key, std::mem::take(&mut batch)).await {
+                tracing::warn!(error = %e, "cannot post proxy events");
             }
         }
         if closed {

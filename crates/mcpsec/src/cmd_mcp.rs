@@ -82,6 +82,16 @@ enum McpCommand {
         offline: bool,
         #[command(flatten)]
         live: LiveArgs,
+        /// Publish each tool change (vs --pins) as an `mcp.tool_changed` event to this
+        /// mcpsec platform (`POST URL/api/v1/events`).
+        #[arg(long, requires_all = ["api_key", "pins"])]
+        platform: Option<String>,
+        /// API key for --platform.
+        #[arg(long, env = "MCPSEC_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+        /// Tenant of the published events.
+        #[arg(long, default_value = "default")]
+        tenant: String,
         /// Compare with this pin file (reports added, removed and changed tools).
         #[arg(long)]
         pins: Option<PathBuf>,
@@ -223,6 +233,9 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             tools_dir,
             offline,
             live,
+            platform,
+            api_key,
+            tenant,
             pins,
             rules,
             out,
@@ -253,6 +266,21 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             }
             let pins = pins.as_deref().map(load_pins).transpose()?;
             let report = scan(&analyzer, &parsed, &tools, pins.as_ref(), errors);
+            if let (Some(url), Some(key)) = (platform, api_key) {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let n = rt
+                    .block_on(mcpsec_mcp::proxy::post_tool_changes(
+                        url,
+                        key,
+                        tenant,
+                        &report.tool_changes,
+                    ))
+                    .map_err(anyhow::Error::msg)
+                    .context("publishing mcp.tool_changed events")?;
+                eprintln!("published {n} mcp.tool_changed event(s) to {url}");
+            }
             emit(&analyzer, &report, out)
         }
         McpCommand::CheckTools {

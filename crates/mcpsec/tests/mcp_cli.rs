@@ -281,3 +281,147 @@ fn install_proxy_rewrites_config() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A fake platform: accepts HTTP requests, answers 202, hands each request
+/// (head + body) to the returned channel.
+fn fake_platform() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { return };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = c.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(h) = text.find("\r\n\r\n") {
+                    let len = text[..h]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= h + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let _ = c.write_all(
+                b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+            let _ = tx.send(String::from_utf8_lossy(&buf).to_string());
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn scan_and_proxy_publish_events_to_the_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, rx) = fake_platform();
+    let cfg = write_config(
+        dir.path(),
+        "a.json",
+        json!({"mcpsec": {"command": BIN, "args": ["mcp", "serve"]}}),
+    );
+    let cfg = cfg.to_str().unwrap();
+    let o = mcpsec(dir.path(), &["mcp", "pin", cfg, "--pins", "pins.json"]);
+    assert!(o.status.success(), "{o:?}");
+    // Tamper with one pin: the live tool now differs from it.
+    let p = dir.path().join("pins.json");
+    let mut pins: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    pins["servers"]["mcpsec"]["tools"]["list_rules"]["hash"] = json!("sha256:00");
+    std::fs::write(&p, pins.to_string()).unwrap();
+    let o = mcpsec(
+        dir.path(),
+        &[
+            "mcp",
+            "scan",
+            cfg,
+            "--pins",
+            "pins.json",
+            "--platform",
+            &url,
+            "--api-key",
+            "k1",
+            "--tenant",
+            "acme",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let req = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(req.starts_with("POST /api/v1/events"), "{req}");
+    assert!(
+        req.to_ascii_lowercase()
+            .contains("authorization: bearer k1"),
+        "{req}"
+    );
+    let body: Value = serde_json::from_str(&req[req.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    let ev = &body["events"][0];
+    assert_eq!(ev["type"], "mcp.tool_changed");
+    assert_eq!(ev["tenant"], "acme");
+    assert_eq!(ev["data"]["tool"], "list_rules");
+    assert_eq!(ev["data"]["change"], "changed");
+
+    // The proxy posts its decisions as log.received events.
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "calls:\n  - tool: list_rules\n    action: deny\n",
+    )
+    .unwrap();
+    let mut proxy = Command::new(BIN)
+        .args([
+            "mcp",
+            "proxy",
+            "--policy",
+            "policy.yaml",
+            "--server",
+            "mcpsec",
+            "--platform",
+            &url,
+            "--api-key",
+            "k2",
+            "--",
+            BIN,
+            "mcp",
+            "serve",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = proxy.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        "{}",
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_rules", "arguments": {}}})
+    )
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(proxy.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("-32001"), "{line}");
+    drop(stdin);
+    assert!(proxy.wait().unwrap().success());
+    let req = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let body: Value = serde_json::from_str(&req[req.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    let ev = &body["events"][0];
+    assert_eq!(ev["type"], "log.received");
+    assert_eq!(ev["data"]["format"], "mcp-proxy");
+    assert_eq!(ev["data"]["record"]["decision"], "denied");
+    assert_eq!(ev["data"]["record"]["tool"], "list_rules");
+}
