@@ -1171,10 +1171,11 @@ pub async fn post_events(
                          "record": serde_json::to_value(&e).unwrap_or(Value::Null)},
             }));
         }
-        if !batch.is_empty() && (batch.len() >= 100 || idle || closed) {
-            if let Err(e) = post_batch(&client, &url, &api_key, std::mem::take(&mut batch)).await {
-                tracing::warn!(error = %e, "cannot post proxy events");
-            }
+        if !batch.is_empty()
+            && (batch.len() >= 100 || idle || closed)
+            && let Err(e) = post_batch(&client, &url, &api_key, std::mem::take(&mut batch)).await
+        {
+            tracing::warn!(error = %e, "cannot post proxy events");
         }
         if closed {
             return;
