@@ -170,7 +170,22 @@ async fn inventory_stdio(cfg: &ServerConfig, limits: &Limits) -> Result<Inventor
         what: "config",
         message: "no command".into(),
     })?;
-    let mut cmd = tokio::process::Command::new(&command);
+    let cmd = stdio_command(&command, cfg);
+    let (transport, _stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| ConnectError::Spawn {
+            server: cfg.name.clone(),
+            command: command.clone(),
+            source,
+        })?;
+    list_all(&cfg.name, transport, limits).await
+}
+
+/// The command that starts stdio server `cfg`: its args, a cleared
+/// environment plus [`INHERITED_ENV`] and the configured `env`, its `cwd`.
+pub fn stdio_command(command: &str, cfg: &ServerConfig) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(command);
     cmd.args(&cfg.args).env_clear().kill_on_drop(true);
     for k in INHERITED_ENV {
         if let Some(v) = std::env::var_os(k) {
@@ -183,15 +198,7 @@ async fn inventory_stdio(cfg: &ServerConfig, limits: &Limits) -> Result<Inventor
     if let Some(cwd) = &cfg.cwd {
         cmd.current_dir(cwd);
     }
-    let (transport, _stderr) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|source| ConnectError::Spawn {
-            server: cfg.name.clone(),
-            command: command.clone(),
-            source,
-        })?;
-    list_all(&cfg.name, transport, limits).await
+    cmd
 }
 
 /// Connects to a streamable HTTP server at `url` (`headers` are sent with
