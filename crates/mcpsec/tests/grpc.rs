@@ -291,6 +291,28 @@ async fn grpc_ingest_query_auth_and_reflection() {
         "{names:?}"
     );
 
+    // A key revoked through REST stops working over gRPC at once (one
+    // authenticator and key cache for both).
+    let id = ingest_only.split('_').nth(1).unwrap();
+    let r = client()
+        .delete(s.url(&format!("/api/v1/tenants/acme/api-keys/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let err = events
+        .ingest(with_key(
+            tokio_stream::iter(vec![pb::IngestRequest {
+                events: vec![log_input("acme", "after-revoke")],
+            }]),
+            &ingest_only,
+        ))
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    assert!(err.message().contains("revoked"), "{err:?}");
+
     // REST still answers on the same port (HTTP/1.1).
     let r = anonymous_client()
         .get(s.url("/healthz"))
