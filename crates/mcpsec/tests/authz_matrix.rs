@@ -147,6 +147,9 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ("GET", "/api/v1/auth/whoami"),
     ("POST", "/api/v1/auth/mfa/totp/enroll"),
     ("POST", "/api/v1/auth/mfa/totp/confirm"),
+    // Public OIDC login flow, tested with a fake provider in `oidc.rs`.
+    ("GET", "/api/v1/auth/oidc/login"),
+    ("GET", "/api/v1/auth/oidc/callback"),
 ];
 
 const TENANT_PERMS: &[&str] = &[
