@@ -12,7 +12,7 @@ use regex::Regex;
 use crate::config::ServerConfig;
 use crate::finding::Finding;
 use crate::flows::CapabilityModel;
-use crate::rules::{Detector, Matcher, Rule, RuleSet, Target};
+use crate::rules::{Classifier, Detector, Matcher, Rule, RuleSet, Target};
 use crate::text;
 use crate::tools::{Tool, schema_texts};
 
@@ -204,6 +204,11 @@ impl Analyzer {
                         })
                     }),
                 Matcher::Detector(d) => self.detect(*d, rule, ctx, target, s),
+                Matcher::Classifier(c) => classify(c, rule, s).or_else(|| {
+                    let f = folded.as_deref()?;
+                    classify(c, rule, f)
+                        .map(|(m, e)| (format!("{m} (after removing hidden characters)"), e))
+                }),
             };
             if let Some((message, evidence)) = hit {
                 out.push(Self::finding(
@@ -527,6 +532,34 @@ impl Analyzer {
             }
         }
     }
+}
+
+/// Runs a classifier rule on `s`; returns (message, evidence) when the score
+/// reaches the threshold.
+fn classify(c: &Classifier, rule: &Rule, s: &str) -> Option<(String, String)> {
+    let sc = c.score(s);
+    if sc.score < c.threshold {
+        return None;
+    }
+    let names: Vec<&str> = sc
+        .features
+        .iter()
+        .map(|&i| c.features[i].name.as_str())
+        .collect();
+    let msg = format!(
+        "{}: score {} (threshold {}; {})",
+        rule.message,
+        sc.score,
+        c.threshold,
+        names.join(", ")
+    );
+    let ev = sc
+        .features
+        .first()
+        .and_then(|&i| c.locate(i, s))
+        .map(|(a, b)| text::evidence(s, a, b))
+        .unwrap_or_else(|| text::evidence(s, 0, s.len()));
+    Some((msg, ev))
 }
 
 /// Keeps the first finding per (tool, rule, location) among `out[start..]`.

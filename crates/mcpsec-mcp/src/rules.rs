@@ -16,6 +16,12 @@
 //!       keywords: [ignore previous instructions]  # case-insensitive phrases, or
 //!       detector: invisible_unicode      # a named built-in detector
 //!       unless: ['(?i)this tool$']       # a match whose text matches one of these is skipped
+//!       # or a scored classifier: the weights of the features whose patterns
+//!       # match the text are summed; the rule fires at `threshold` or above.
+//!       # classifier:
+//!       #   threshold: 4
+//!       #   features:
+//!       #     - {name: secrecy, weight: 3, patterns: ['(?i)\bdo not tell the user\b']}
 //!     message: Optional message (default: the title).
 //!     enabled: true
 //! ```
@@ -28,7 +34,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use mcpsec_core::domain::Severity;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RuleError;
@@ -164,6 +170,66 @@ pub enum Matcher {
         unless: Vec<Regex>,
     },
     Detector(Detector),
+    /// A scored classifier (see [`Classifier`]).
+    Classifier(Box<Classifier>),
+}
+
+/// One feature of a [`Classifier`]: present when any of its patterns matches.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub name: String,
+    pub weight: f64,
+    pub patterns: Vec<Regex>,
+}
+
+/// A weighted-feature classifier: the score of a text is the sum of the
+/// weights of the features present in it; the text is flagged when the score
+/// reaches `threshold`. All patterns are matched in one pass by a
+/// precompiled [`RegexSet`].
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    pub threshold: f64,
+    pub features: Vec<Feature>,
+    set: RegexSet,
+    /// Feature index of each pattern of `set`.
+    owner: Vec<usize>,
+}
+
+/// The result of [`Classifier::score`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub score: f64,
+    /// Indices of the features present, highest weight first.
+    pub features: Vec<usize>,
+}
+
+impl Classifier {
+    /// Scores `text`.
+    pub fn score(&self, text: &str) -> Score {
+        let mut present = vec![false; self.features.len()];
+        for i in self.set.matches(text).iter() {
+            present[self.owner[i]] = true;
+        }
+        let mut features: Vec<usize> = (0..present.len()).filter(|&i| present[i]).collect();
+        features.sort_by(|a, b| {
+            self.features[*b]
+                .weight
+                .total_cmp(&self.features[*a].weight)
+                .then(a.cmp(b))
+        });
+        let score = features.iter().map(|&i| self.features[i].weight).sum();
+        Score { score, features }
+    }
+
+    /// The first match of feature `i` in `text`, as a byte range.
+    pub fn locate(&self, i: usize, text: &str) -> Option<(usize, usize)> {
+        self.features[i]
+            .patterns
+            .iter()
+            .filter_map(|p| p.find(text))
+            .map(|m| (m.start(), m.end()))
+            .min()
+    }
 }
 
 /// A loaded rule.
@@ -185,7 +251,7 @@ impl Rule {
     pub fn detector(&self) -> Option<Detector> {
         match self.matcher {
             Matcher::Detector(d) => Some(d),
-            Matcher::Regex { .. } => None,
+            Matcher::Regex { .. } | Matcher::Classifier(_) => None,
         }
     }
 
@@ -244,6 +310,73 @@ struct MatchSpec {
     detector: Option<String>,
     #[serde(default)]
     unless: Vec<String>,
+    #[serde(default)]
+    classifier: Option<ClassifierSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifierSpec {
+    threshold: f64,
+    features: Vec<FeatureSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeatureSpec {
+    name: String,
+    weight: f64,
+    #[serde(default)]
+    patterns: Vec<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+}
+
+fn compile_classifier(spec: ClassifierSpec) -> Result<Classifier, String> {
+    if !spec.threshold.is_finite() || spec.threshold <= 0.0 {
+        return Err("match.classifier.threshold must be a positive number".into());
+    }
+    if spec.features.is_empty() {
+        return Err("match.classifier.features: at least one feature is required".into());
+    }
+    let mut features = Vec::new();
+    let mut sources = Vec::new();
+    let mut owner = Vec::new();
+    for (fi, f) in spec.features.into_iter().enumerate() {
+        let at = format!("match.classifier.features[{fi}] ({})", f.name);
+        if !f.weight.is_finite() {
+            return Err(format!("{at}: weight must be a number"));
+        }
+        if f.patterns.is_empty() && f.keywords.is_empty() {
+            return Err(format!("{at}: needs patterns or keywords"));
+        }
+        let mut srcs: Vec<String> = f.patterns.clone();
+        if !f.keywords.is_empty() {
+            if f.keywords.iter().any(|k| k.trim().is_empty()) {
+                return Err(format!("{at}: empty keyword"));
+            }
+            let alt: Vec<String> = f.keywords.iter().map(|k| regex::escape(k.trim())).collect();
+            srcs.push(format!("(?i)\\b(?:{})\\b", alt.join("|")));
+        }
+        let mut patterns = Vec::new();
+        for (i, p) in srcs.iter().enumerate() {
+            patterns.push(Regex::new(p).map_err(|e| format!("{at}.patterns[{i}]: {e}"))?);
+            owner.push(fi);
+        }
+        sources.extend(srcs);
+        features.push(Feature {
+            name: f.name,
+            weight: f.weight,
+            patterns,
+        });
+    }
+    let set = RegexSet::new(&sources).map_err(|e| format!("match.classifier: {e}"))?;
+    Ok(Classifier {
+        threshold: spec.threshold,
+        features,
+        set,
+        owner,
+    })
 }
 
 fn valid_id(id: &str) -> bool {
@@ -283,7 +416,31 @@ fn compile(spec: RuleSpec) -> Result<Rule, String> {
     if spec.targets.is_empty() {
         return Err("targets: at least one target is required".into());
     }
-    let m = spec.matcher;
+    let mut m = spec.matcher;
+    if let Some(c) = m.classifier.take() {
+        if m.detector.is_some()
+            || !m.patterns.is_empty()
+            || !m.keywords.is_empty()
+            || !m.unless.is_empty()
+        {
+            return Err("match: a classifier cannot be combined with patterns, keywords, unless or a detector".into());
+        }
+        if spec.targets.iter().any(|t| !t.is_text()) {
+            return Err("a classifier inspects text targets only".into());
+        }
+        let c = compile_classifier(c)?;
+        return Ok(Rule {
+            message: spec.message.unwrap_or_else(|| spec.title.clone()),
+            id: spec.id,
+            title: spec.title,
+            severity,
+            rationale: spec.rationale,
+            owasp: spec.owasp,
+            targets: spec.targets,
+            matcher: Matcher::Classifier(Box::new(c)),
+            enabled: spec.enabled,
+        });
+    }
     let matcher = match (&m.detector, m.patterns.is_empty() && m.keywords.is_empty()) {
         (Some(_), false) => {
             return Err("match: a detector cannot be combined with patterns or keywords".into());

@@ -102,3 +102,29 @@ fn heldout_rates() {
     assert!(detected >= 2, "held-out detection regressed below 2/15");
     assert!(fps * 10 <= b.len(), "held-out false positives above 10%");
 }
+
+/// MCP-019 (the scored classifier "instructions addressed to the model")
+/// alone on the main collection: it was designed from the threat model and
+/// calibrated on the benign set only, so its detection rate on the poisoned
+/// set is closer to an out-of-sample figure than the regex rules'.
+#[test]
+fn classifier_alone_on_main_set() {
+    let a = Analyzer::builtin();
+    let p = run(&a, &load("poisoned.jsonl"));
+    let b = run(&a, &load("benign.jsonl"));
+    let hit = |x: &(String, bool, Vec<String>)| x.2.iter().any(|r| r == "MCP-019");
+    for x in p.iter().filter(|x| !hit(x)) {
+        eprintln!("MCP-019 missed: {}", x.0);
+    }
+    for x in b.iter().filter(|x| hit(x)) {
+        eprintln!("MCP-019 false positive: {}", x.0);
+    }
+    let d = p.iter().filter(|x| hit(x)).count();
+    let f = b.iter().filter(|x| hit(x)).count();
+    eprintln!(
+        "MCP-019 alone: detection {d}/{}, false positives {f}/{}",
+        p.len(),
+        b.len()
+    );
+    assert!(f * 50 <= b.len(), "MCP-019 false positives above 2 %");
+}
