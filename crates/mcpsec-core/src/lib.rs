@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod event;
 pub mod objstore;
+pub mod posture;
 pub mod secret;
 pub mod store;
 pub mod tenant;

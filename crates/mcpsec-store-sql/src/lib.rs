@@ -20,6 +20,7 @@ mod backend;
 mod detection;
 mod error;
 mod postgres;
+mod posture;
 mod query;
 mod record;
 mod sqlite;
