@@ -97,7 +97,8 @@ pub struct AlertFilter {
 /// The platform's durable record store.
 #[async_trait]
 pub trait Store:
-    AuthStore + DetectionStore + VulnDbStore + PostureStore + Send + Sync + 'static {
+    AuthStore + DetectionStore + VulnDbStore + PostureStore + Send + Sync + 'static
+{
     /// A short backend name for logs and metrics (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
