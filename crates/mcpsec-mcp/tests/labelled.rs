@@ -76,32 +76,52 @@ fn detection_and_false_positive_rates() {
     assert!(fpr <= 0.02, "false-positive rate {fpr:.3} above 0.02");
 }
 
-/// The held-out set was written after the rules were tuned on the main
-/// collection and has not been used to change them: its figures estimate
-/// detection on unseen phrasings (2/15 when written — the regex rules do not
-/// generalise; see docs/mcp-security.md). Asserted only as a regression
-/// floor; do not tune rules on this file, write a new held-out set instead.
-#[test]
-fn heldout_rates() {
+/// Runs a held-out file; returns (detected, poisoned, false positives, benign).
+fn heldout(file: &str) -> (usize, usize, usize, usize) {
     let a = Analyzer::builtin();
-    let items = load("heldout.jsonl");
+    let items = load(file);
     let (p, b): (Vec<Value>, Vec<Value>) =
         items.into_iter().partition(|i| i["label"] == "poisoned");
     let rp = run(&a, &p);
     let rb = run(&a, &b);
     for (id, flagged, rules) in rp.iter().chain(&rb) {
-        eprintln!("{id}: flagged={flagged} {rules:?}");
+        eprintln!("{file} {id}: flagged={flagged} {rules:?}");
     }
     let detected = rp.iter().filter(|x| x.1).count();
     let fps = rb.iter().filter(|x| x.1).count();
     eprintln!(
-        "held-out: detection {detected}/{}, false positives {fps}/{}",
+        "{file}: detection {detected}/{}, false positives {fps}/{}",
         p.len(),
         b.len()
     );
-    assert!(detected >= 2, "held-out detection regressed below 2/15");
-    assert!(fps * 10 <= b.len(), "held-out false positives above 10%");
+    (detected, p.len(), fps, b.len())
 }
+
+/// The first held-out set was written after the regex rules were tuned on
+/// the main collection and has not been used to change any rule: its figures
+/// estimate detection on unseen phrasings (2/15 with the regex rules alone;
+/// see docs/mcp-security.md). Asserted only as a regression floor at what was
+/// measured; do not tune rules on this file, write a new held-out set instead.
+#[test]
+fn heldout_rates() {
+    let (detected, _, fps, benign) = heldout("heldout.jsonl");
+    assert!(detected >= HELDOUT1_FLOOR, "held-out 1 detection regressed");
+    assert!(fps * 10 <= benign, "held-out 1 false positives above 10%");
+}
+
+/// The second held-out set was written after MCP-019 was designed and was
+/// committed before it was evaluated; same rules as above.
+#[test]
+fn heldout2_rates() {
+    let (detected, _, fps, benign) = heldout("heldout2.jsonl");
+    assert!(detected >= HELDOUT2_FLOOR, "held-out 2 detection regressed");
+    assert!(fps * 10 <= benign, "held-out 2 false positives above 10%");
+}
+
+/// Regression floors: the detections measured when each set was first
+/// evaluated with MCP-019 (not targets).
+const HELDOUT1_FLOOR: usize = 6;
+const HELDOUT2_FLOOR: usize = 3;
 
 /// MCP-019 (the scored classifier "instructions addressed to the model")
 /// alone on the main collection: it was designed from the threat model and
