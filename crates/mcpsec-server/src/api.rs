@@ -33,6 +33,13 @@ use crate::detection::DetectionCapability;
 use crate::error::{ApiError, ErrorBody, ItemError};
 
 mod detection_routes;
+mod posture_routes;
+mod vuln_routes;
+pub use vuln_routes::{SbomUpload, sbom_object_key};
+pub use posture_routes::{
+    AssetControl, ComplianceControl, ComplianceReport, FrameworkScore, ScanHistory, ScanSummary,
+    compliance,
+};
 pub use detection_routes::{
     EntityList, EntityTactic, EntityView, RuleList, risk_score, severity_weight,
 };
@@ -68,6 +75,10 @@ pub(crate) struct AppState {
     known_tenants: RwLock<HashSet<TenantId>>,
     /// Rule validation and ATT&CK lookups, when the binary wires detection in.
     detection: Option<Arc<dyn DetectionCapability>>,
+    /// Posture scans, when the binary wires posture in.
+    posture: Option<Arc<dyn crate::posture::PostureCapability>>,
+    /// SBOM / report upload checks, when the binary wires supply chain in.
+    vuln: Option<Arc<dyn crate::vuln::VulnCapability>>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -96,7 +107,12 @@ type Shared = State<Arc<AppState>>;
         detection_routes::get_rule,
         detection_routes::delete_rule,
         detection_routes::list_rules,
-        detection_routes::list_entities
+        detection_routes::list_entities,
+        posture_routes::create_scan,
+        posture_routes::latest_posture,
+        posture_routes::list_scans,
+        posture_routes::get_compliance,
+        vuln_routes::upload_sbom
     ),
     components(schemas(
         ErrorBody,
@@ -123,7 +139,19 @@ type Shared = State<Arc<AppState>>;
         RuleList,
         EntityList,
         EntityView,
-        EntityTactic
+        EntityTactic,
+        mcpsec_core::posture::PostureScan,
+        mcpsec_core::posture::PostureFinding,
+        mcpsec_core::posture::FrameworkOutcome,
+        mcpsec_core::posture::ControlOutcome,
+        posture_routes::ScanFiles,
+        vuln_routes::SbomUpload,
+        ScanSummary,
+        FrameworkScore,
+        ScanHistory,
+        ComplianceReport,
+        ComplianceControl,
+        AssetControl
     ))
 )]
 pub struct ApiDoc;
@@ -132,6 +160,8 @@ fn app_state(
     backends: Backends,
     limits: &ApiLimits,
     detection: Option<Arc<dyn DetectionCapability>>,
+    posture: Option<Arc<dyn crate::posture::PostureCapability>>,
+    vuln: Option<Arc<dyn crate::vuln::VulnCapability>>,
 ) -> Arc<AppState> {
     Arc::new(AppState {
         backends,
@@ -139,6 +169,8 @@ fn app_state(
         known_tenants: RwLock::new(HashSet::new()),
         limits: limits.clone(),
         detection,
+        posture,
+        vuln,
     })
 }
 
@@ -149,7 +181,7 @@ pub fn ops_router(backends: Backends, limits: ApiLimits) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .with_state(app_state(backends, &limits, None))
+        .with_state(app_state(backends, &limits, None, None, None))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
 }
@@ -167,6 +199,30 @@ pub fn router_with(
     limits: ApiLimits,
     detection: Option<Arc<dyn DetectionCapability>>,
 ) -> Router {
+    router_with_posture(backends, limits, detection, None)
+}
+
+/// Like [`router_with`], with the posture capability too (posture scans;
+/// without it `POST …/posture/scans` answers that posture is not enabled).
+pub fn router_with_posture(
+    backends: Backends,
+    limits: ApiLimits,
+    detection: Option<Arc<dyn DetectionCapability>>,
+    posture: Option<Arc<dyn crate::posture::PostureCapability>>,
+) -> Router {
+    router_with_capabilities(backends, limits, detection, posture, None)
+}
+
+/// Like [`router_with_posture`], with the supply-chain capability too (SBOM
+/// uploads; without it `POST …/projects/{id}/sboms` answers that it is not
+/// enabled).
+pub fn router_with_capabilities(
+    backends: Backends,
+    limits: ApiLimits,
+    detection: Option<Arc<dyn DetectionCapability>>,
+    posture: Option<Arc<dyn crate::posture::PostureCapability>>,
+    vuln: Option<Arc<dyn crate::vuln::VulnCapability>>,
+) -> Router {
     let authenticator = Arc::new(crate::auth::Authenticator::new(
         backends.store.clone(),
         limits.auth.clone(),
@@ -175,7 +231,7 @@ pub fn router_with(
         backends.bus.clone(),
         crate::stream::StreamSettings::default(),
     );
-    let state = app_state(backends, &limits, detection);
+    let state = app_state(backends, &limits, detection, posture, vuln);
     let docs = swagger_ui_dist::ApiDefinition {
         uri_prefix: "/api/docs",
         api_definition: swagger_ui_dist::OpenApiSource::Uri("/api/v1/openapi.json"),
@@ -211,6 +267,22 @@ pub fn router_with(
         .route(
             "/api/v1/tenants/{tenant}/entities",
             get(detection_routes::list_entities),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/assets/{asset}/posture",
+            get(posture_routes::latest_posture),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/assets/{asset}/posture/scans",
+            post(posture_routes::create_scan).get(posture_routes::list_scans),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/compliance/{framework}",
+            get(posture_routes::get_compliance),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/projects/{id}/sboms",
+            post(vuln_routes::upload_sbom),
         )
         .with_state(state.clone())
         .merge(crate::auth::routes::router(authenticator.clone()))

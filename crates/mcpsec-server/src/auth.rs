@@ -197,6 +197,31 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
         ),
         (
             "GET",
+            "/api/v1/tenants/{tenant}/assets/{asset}/posture",
+            Tenant(FindingsRead),
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/assets/{asset}/posture/scans",
+            Tenant(FindingsRead),
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/assets/{asset}/posture/scans",
+            Tenant(EventsWrite),
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/projects/{id}/sboms",
+            Tenant(EventsWrite),
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/compliance/{framework}",
+            Tenant(FindingsRead),
+        ),
+        (
+            "GET",
             "/api/v1/tenants/{tenant}/api-keys",
             Tenant(KeysManage),
         ),

@@ -13,6 +13,8 @@ pub mod error;
 pub mod graphql;
 pub mod grpc;
 pub mod metrics;
+pub mod posture;
+pub mod vuln;
 pub mod stream;
 pub mod trace;
 pub mod worker;
@@ -23,8 +25,12 @@ use mcpsec_core::bus::EventBus;
 use mcpsec_core::objstore::ArtifactStore;
 use mcpsec_core::store::Store;
 
-pub use api::{ApiLimits, ops_router, router, router_with};
+pub use api::{
+    ApiLimits, ops_router, router, router_with, router_with_capabilities, router_with_posture,
+};
 pub use detection::{DetectionCapability, RuleCheck, TacticInfo};
+pub use posture::{PostureCapability, PostureInput, PostureOutcome};
+pub use vuln::{SbomCheck, VulnCapability};
 pub use worker::{EventHandler, EventWorker, HandlerError, WorkerConfig};
 
 /// The backends a process works with.

@@ -64,7 +64,13 @@ pub async fn scans_history_and_latest(store: &dyn Store) {
             .unwrap()
             .is_none()
     );
-    assert!(store.latest_posture_scans(&tenant).await.unwrap().is_empty());
+    assert!(
+        store
+            .latest_posture_scans(&tenant)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Inserted out of order: listing is by id.
     for n in [2, 1, 3] {
         store

@@ -23,8 +23,10 @@ mod mcp_proxy;
 mod config;
 mod demo;
 mod detection_service;
+mod posture_service;
 mod syslog_listener;
 mod telemetry;
+mod vuln_service;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -363,12 +365,14 @@ async fn serve(
     };
     let app = match role {
         Role::Worker => mcpsec_server::ops_router(b.clone(), limits),
-        Role::Api | Role::All => mcpsec_server::router_with(
+        Role::Api | Role::All => mcpsec_server::router_with_capabilities(
             b.clone(),
             limits,
             Some(Arc::new(detection_service::DetectionApi::new(
                 builtin_rules.clone(),
             ))),
+            Some(Arc::new(posture_service::PostureApi::new())),
+            Some(Arc::new(vuln_service::VulnApi::new())),
         ),
     };
     let d = &cfg.detection;
