@@ -34,7 +34,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use mcpsec_core::domain::Severity;
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RuleError;
@@ -185,7 +185,8 @@ pub struct Feature {
 /// A weighted-feature classifier: the score of a text is the sum of the
 /// weights of the features present in it; the text is flagged when the score
 /// reaches `threshold`. All patterns are matched in one pass by a
-/// precompiled [`RegexSet`].
+/// precompiled [`RegexSet`]. Patterns are compiled with Unicode mode off
+/// (`\w`, `\b` and case folding are ASCII), which keeps the set fast.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     pub threshold: f64,
@@ -360,7 +361,12 @@ fn compile_classifier(spec: ClassifierSpec) -> Result<Classifier, String> {
         }
         let mut patterns = Vec::new();
         for (i, p) in srcs.iter().enumerate() {
-            patterns.push(Regex::new(p).map_err(|e| format!("{at}.patterns[{i}]: {e}"))?);
+            patterns.push(
+                RegexBuilder::new(p)
+                    .unicode(false)
+                    .build()
+                    .map_err(|e| format!("{at}.patterns[{i}]: {e}"))?,
+            );
             owner.push(fi);
         }
         sources.extend(srcs);
@@ -370,7 +376,13 @@ fn compile_classifier(spec: ClassifierSpec) -> Result<Classifier, String> {
             patterns,
         });
     }
-    let set = RegexSet::new(&sources).map_err(|e| format!("match.classifier: {e}"))?;
+    // ASCII classes (`\w`, `\b`, case folding) keep the lazy DFA of the
+    // set small and fast: every text of every tool goes through it.
+    let set = RegexSetBuilder::new(&sources)
+        .unicode(false)
+        .dfa_size_limit(16 << 20)
+        .build()
+        .map_err(|e| format!("match.classifier: {e}"))?;
     Ok(Classifier {
         threshold: spec.threshold,
         features,
