@@ -95,6 +95,26 @@ const ROUTES: &[(&str, &str, Need)] = &[
     ),
     (
         "GET",
+        "/api/v1/tenants/{tenant}/assets/{asset}/posture",
+        Need::Tenant("findings:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/tenants/{tenant}/assets/{asset}/posture/scans",
+        Need::Tenant("findings:read"),
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{tenant}/assets/{asset}/posture/scans",
+        Need::Tenant("events:write"),
+    ),
+    (
+        "GET",
+        "/api/v1/tenants/{tenant}/compliance/{framework}",
+        Need::Tenant("findings:read"),
+    ),
+    (
+        "GET",
         "/api/v1/tenants/{tenant}/api-keys",
         Need::Tenant("keys:manage"),
     ),
@@ -219,7 +239,9 @@ async fn call(
     let path = template
         .replace("{tenant}", tenant)
         .replace("{id}", "does-not-exist")
-        .replace("{name}", "matrix-role");
+        .replace("{name}", "matrix-role")
+        .replace("{asset}", "matrix-asset")
+        .replace("{framework}", "cis-kubernetes");
     let url = format!("{base}{path}");
     let req = match method {
         "GET" => c.get(&url),
@@ -241,6 +263,9 @@ async fn call(
         ("POST", t) if t.ends_with("/users") => req.json(&json!({
             "username": unique("matrix-user"), "password": "a long enough password", "role": "viewer"
         })),
+        ("POST", t) if t.ends_with("/posture/scans") => req.json(&json!({"files": {
+            "pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n"
+        }})),
         ("PUT", t) if t.ends_with("/role") => req.json(&json!({"role": "viewer"})),
         ("PUT", t) if t.contains("/roles/") => {
             req.json(&json!({"permissions": ["findings:read"]}))
