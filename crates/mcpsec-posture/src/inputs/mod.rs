@@ -9,11 +9,13 @@
 //! | `github-actions` | YAML with `on` and `jobs` | workflow | the workflow |
 //! | `gitlab-ci` | `.gitlab-ci.yml`, `*.gitlab-ci.yml`, or YAML with `stages` and a job with `script` | pipeline file | the pipeline |
 //! | `aws`, `azure`, `gcp` | JSON cloud inventories, see [`cloud`] | resource | the resource |
+//! | `container-image` | image tarballs / OCI layouts (read by the `mcpsec` binary), or `.json` image documents | image | see [`image`] |
 //!
 //! Files that fail to parse are reported as [`InputError`]s and skipped.
 
 pub mod cloud;
 pub mod dockerfile;
+pub mod image;
 pub mod terraform;
 
 use std::collections::BTreeMap;
@@ -40,6 +42,7 @@ pub enum InputKind {
     Aws,
     Azure,
     Gcp,
+    ContainerImage,
 }
 
 impl InputKind {
@@ -52,6 +55,7 @@ impl InputKind {
         InputKind::Aws,
         InputKind::Azure,
         InputKind::Gcp,
+        InputKind::ContainerImage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl InputKind {
             InputKind::Aws => "aws",
             InputKind::Azure => "azure",
             InputKind::Gcp => "gcp",
+            InputKind::ContainerImage => "container-image",
         }
     }
 }
@@ -83,7 +88,7 @@ impl FromStr for InputKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown input {s:?}; expected one of: kubernetes, dockerfile, terraform, github-actions, gitlab-ci, aws, azure, gcp"
+                    "unknown input {s:?}; expected one of: kubernetes, dockerfile, terraform, github-actions, gitlab-ci, aws, azure, gcp, container-image"
                 )
             })
     }
@@ -347,6 +352,8 @@ fn yaml_targets_named(file: &str, name: &str, text: &str) -> Result<Vec<Target>,
             } else {
                 out.push(k8s_target(file, v, d.line, d.lines));
             }
+        } else if image::is_document(&v) {
+            out.push(image::target(file, v));
         } else if is_workflow(&v) {
             out.push(Target {
                 kind: InputKind::GithubActions,
