@@ -746,6 +746,106 @@ rules:
     }
 
     #[test]
+    fn classifier_scores_features_against_threshold() {
+        let yaml = r#"
+rules:
+  - id: X-1
+    title: addressed
+    severity: high
+    owasp: [LLM01:2025]
+    rationale: r
+    targets: [tool_description]
+    match:
+      classifier:
+        threshold: 4
+        features:
+          - {name: secrecy, weight: 3, keywords: [do not tell the user]}
+          - {name: tools, weight: 2, patterns: ['(?i)\bany other tool\b']}
+          - {name: caps, weight: 1, patterns: ['\bIMPORTANT\b', '\bURGENT\b']}
+"#;
+        let (set, errors) = RuleSet::from_yaml("u", yaml).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let Matcher::Classifier(c) = &set.all()[0].matcher else {
+            panic!("not a classifier")
+        };
+        let s = c.score("IMPORTANT: do not tell the user.");
+        assert_eq!((s.score, s.features.clone()), (4.0, vec![0, 2]));
+        // A feature counts once however many of its patterns match.
+        assert_eq!(c.score("IMPORTANT and URGENT").score, 1.0);
+        assert_eq!(
+            c.score("Before any other tool, DO NOT TELL THE USER").score,
+            5.0
+        );
+        assert_eq!(c.score("Returns the weather.").score, 0.0);
+        assert_eq!(c.locate(1, "x any other tool"), Some((2, 16)));
+        // ASCII mode: `\b` and case folding still work on non-ASCII text.
+        assert_eq!(c.score("Zürich: do not tell the user").score, 3.0);
+    }
+
+    #[test]
+    fn bad_classifiers_are_reported() {
+        let yaml = r#"
+rules:
+  - id: X-1
+    title: t
+    severity: high
+    owasp: [LLM01:2025]
+    rationale: r
+    targets: [tool_description]
+    match: {classifier: {threshold: 0, features: [{name: a, weight: 1, keywords: [x]}]}}
+  - id: X-2
+    title: t
+    severity: high
+    owasp: [LLM01:2025]
+    rationale: r
+    targets: [tool_description]
+    match: {classifier: {threshold: 1, features: [{name: a, weight: 1}]}}
+  - id: X-3
+    title: t
+    severity: high
+    owasp: [LLM01:2025]
+    rationale: r
+    targets: [tool_description]
+    match: {classifier: {threshold: 1, features: [{name: a, weight: 1, patterns: ['(x']}]}}
+  - id: X-4
+    title: t
+    severity: high
+    owasp: [LLM01:2025]
+    rationale: r
+    targets: [tool_description]
+    match: {keywords: [y], classifier: {threshold: 1, features: [{name: a, weight: 1, keywords: [x]}]}}
+  - id: X-5
+    title: t
+    severity: high
+    owasp: [LLM01:2025]
+    rationale: r
+    targets: [server_config]
+    match: {classifier: {threshold: 1, features: [{name: a, weight: 1, keywords: [x]}]}}
+"#;
+        let (set, errors) = RuleSet::from_yaml("u", yaml).unwrap();
+        assert!(set.all().is_empty());
+        let msgs: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(msgs.len(), 5, "{msgs:#?}");
+        assert!(
+            msgs[0].contains("threshold must be a positive number"),
+            "{}",
+            msgs[0]
+        );
+        assert!(
+            msgs[1].contains("features[0] (a): needs patterns or keywords"),
+            "{}",
+            msgs[1]
+        );
+        assert!(
+            msgs[2].contains("features[0] (a).patterns[0]: regex parse error"),
+            "{}",
+            msgs[2]
+        );
+        assert!(msgs[3].contains("cannot be combined"), "{}", msgs[3]);
+        assert!(msgs[4].contains("text targets only"), "{}", msgs[4]);
+    }
+
+    #[test]
     fn not_yaml_is_a_file_error() {
         assert!(matches!(
             RuleSet::from_yaml("f", "rules: [unclosed"),
