@@ -117,7 +117,7 @@ async fn posture_scans_trend_compliance_and_access() {
     assert_eq!(first["resources"], 1);
     assert!(first["failed"].as_u64().unwrap() > 0, "{first}");
     assert!(first["score"].as_f64().unwrap() < 100.0);
-    assert!(first["by_severity"].as_object().unwrap().len() > 0);
+    assert!(!first["by_severity"].as_object().unwrap().is_empty());
     let cis_before = framework_score(&first, "cis-kubernetes");
     assert!(cis_before < 100.0, "{first}");
 
