@@ -10,9 +10,10 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use mcpsec_core::domain::Severity;
 use mcpsec_posture::framework::{self, Framework};
+use mcpsec_posture::inputs::{Target, image as img, load_paths};
 use mcpsec_posture::policy::{PolicyMeta, PolicySet};
 use mcpsec_posture::report::{self, Format};
-use mcpsec_posture::scan::{ScanOptions, scan_paths};
+use mcpsec_posture::scan::{ScanOptions, ScanReport, scan_targets};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutFormat {
@@ -57,7 +58,8 @@ pub struct PostureArgs {
 #[derive(Debug, Subcommand)]
 enum PostureCommand {
     /// Scan Kubernetes manifests, Dockerfiles, Terraform, GitHub Actions and GitLab CI
-    /// pipelines, and AWS/Azure/GCP inventory exports.
+    /// pipelines, AWS/Azure/GCP inventory exports, and container images (`docker save`
+    /// tarballs, OCI archives or layout directories).
     Scan {
         /// Files or directories.
         #[arg(required = true)]
@@ -111,6 +113,88 @@ enum PolicyCommand {
     },
 }
 
+/// Reads a container image with the vulnerability capability's image reader
+/// into the posture input document.
+fn image_target(path: &std::path::Path) -> Result<Target, mcpsec_vuln::image::ImageError> {
+    let c = mcpsec_vuln::image::read_image_contents(path, &img::wants_content)?;
+    let facts = img::ImageFacts {
+        name: c
+            .info
+            .repo_tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| path.display().to_string()),
+        format: c.info.format.clone(),
+        config: img::ConfigFacts {
+            present: c.config.present,
+            user: c.config.user,
+            env: c.config.env,
+            exposed_ports: c.config.exposed_ports,
+            entrypoint: c.config.entrypoint,
+            cmd: c.config.cmd,
+            history: c
+                .config
+                .history
+                .into_iter()
+                .map(|h| (h.created_by, h.empty_layer))
+                .collect(),
+        },
+        files: c
+            .entries
+            .into_iter()
+            .map(|e| img::FileFacts {
+                path: e.path,
+                size: e.size,
+                mode: e.mode,
+                kind: e.kind.to_string(),
+                content: e.content,
+            })
+            .collect(),
+        truncated: c.truncated,
+    };
+    Ok(img::target(
+        &path.display().to_string(),
+        img::document(&facts),
+    ))
+}
+
+/// Like `scan_paths`, with image tarballs and OCI layout directories among
+/// the paths read as container images.
+fn scan_with_images(
+    pack: &mcpsec_posture::CompiledPack,
+    paths: &[PathBuf],
+    opts: &ScanOptions,
+) -> ScanReport {
+    let start = std::time::Instant::now();
+    let (images, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.iter().cloned().partition(|p| {
+        if p.is_dir() {
+            mcpsec_vuln::image::is_oci_dir(p)
+        } else {
+            mcpsec_vuln::image::is_tarball(p)
+        }
+    });
+    let mut loaded = load_paths(&rest);
+    for p in &images {
+        loaded.files += 1;
+        match image_target(p) {
+            Ok(t) => {
+                tracing::info!(image = %p.display(), "container image read");
+                loaded.targets.push(t);
+            }
+            Err(e) => loaded.errors.push(mcpsec_posture::InputError {
+                file: p.display().to_string(),
+                reason: format!("container image: {e}"),
+            }),
+        }
+    }
+    let mut report = scan_targets(pack, &loaded.targets, opts);
+    report.files = loaded.files;
+    report.input_errors = loaded.errors;
+    report.input_warnings = loaded.warnings;
+    report.duration_ms = start.elapsed().as_millis() as u64;
+    report
+}
+
 fn policy_set(args: &PolicyArgs) -> anyhow::Result<PolicySet> {
     let mut set = if args.no_builtin {
         PolicySet::empty()
@@ -145,7 +229,7 @@ pub fn posture(args: &PostureArgs) -> anyhow::Result<()> {
             if let Some(t) = threads {
                 opts.threads = *t;
             }
-            let report = scan_paths(&pack, paths, &opts);
+            let report = scan_with_images(&pack, paths, &opts);
             let metas: Vec<PolicyMeta> = pack.metas().cloned().collect();
             let mut fw_reports = Vec::new();
             for name in frameworks {
