@@ -104,7 +104,7 @@ fn bad_image(dir: &Path) -> PathBuf {
 fn bad_image_findings_without_secret_values() {
     let dir = tmp("bad");
     let img = bad_image(&dir);
-    let (o, r) = scan(&[img.to_str().unwrap(), "--framework", "soc2"]);
+    let (o, r) = scan(&[img.to_str().unwrap(), "--framework", "cis-docker"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(r["input_errors"].as_array().unwrap().is_empty(), "{r}");
     assert!(r["eval_errors"].as_array().unwrap().is_empty(), "{r}");
@@ -142,8 +142,14 @@ fn bad_image_findings_without_secret_values() {
         assert!(!out.contains(secret), "{secret} leaked");
     }
     assert!(!out.contains("app/.env"));
-    // Framework evaluation sees the image checks.
-    assert!(out.contains("IMG-002"));
+    // CIS Docker section 4: 4.1 (user), 4.3 (packages), 4.8 (setuid) fail.
+    let fw = &r["frameworks"][0];
+    assert_eq!(fw["id"], "cis-docker");
+    for c in fw["controls"].as_array().unwrap() {
+        if ["4.1", "4.3", "4.8", "4.9", "4.10"].contains(&c["id"].as_str().unwrap()) {
+            assert_eq!(c["status"], "fail", "{c}");
+        }
+    }
 
     // --fail-on high fails the run.
     let o = Command::new(BIN)
