@@ -111,7 +111,7 @@ fn oci_layout_config_and_listing() {
     let dir = tmp("oci").join("layout");
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
-    let mut put = |name: &str, data: &[u8]| {
+    let put = |name: &str, data: &[u8]| {
         std::fs::write(blobs.join(name), data).unwrap();
         format!("sha256:{name}")
     };
