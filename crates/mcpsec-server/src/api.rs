@@ -35,14 +35,14 @@ use crate::error::{ApiError, ErrorBody, ItemError};
 mod detection_routes;
 mod posture_routes;
 mod vuln_routes;
-pub use vuln_routes::{SbomUpload, sbom_object_key};
+pub use detection_routes::{
+    EntityList, EntityTactic, EntityView, RuleList, risk_score, severity_weight,
+};
 pub use posture_routes::{
     AssetControl, ComplianceControl, ComplianceReport, FrameworkScore, ScanHistory, ScanSummary,
     compliance,
 };
-pub use detection_routes::{
-    EntityList, EntityTactic, EntityView, RuleList, risk_score, severity_weight,
-};
+pub use vuln_routes::{Rematch, SbomUpload, sbom_object_key};
 
 /// Request limits and access-control settings of the API.
 #[derive(Debug, Clone)]
@@ -112,7 +112,8 @@ type Shared = State<Arc<AppState>>;
         posture_routes::latest_posture,
         posture_routes::list_scans,
         posture_routes::get_compliance,
-        vuln_routes::upload_sbom
+        vuln_routes::upload_sbom,
+        vuln_routes::rematch
     ),
     components(schemas(
         ErrorBody,
@@ -146,6 +147,7 @@ type Shared = State<Arc<AppState>>;
         mcpsec_core::posture::ControlOutcome,
         posture_routes::ScanFiles,
         vuln_routes::SbomUpload,
+        vuln_routes::Rematch,
         ScanSummary,
         FrameworkScore,
         ScanHistory,
@@ -283,6 +285,10 @@ pub fn router_with_capabilities(
         .route(
             "/api/v1/tenants/{tenant}/projects/{id}/sboms",
             post(vuln_routes::upload_sbom),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/rematch",
+            post(vuln_routes::rematch),
         )
         .with_state(state.clone())
         .merge(crate::auth::routes::router(authenticator.clone()))

@@ -216,6 +216,11 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
             Tenant(EventsWrite),
         ),
         (
+            "POST",
+            "/api/v1/tenants/{tenant}/rematch",
+            Tenant(EventsWrite),
+        ),
+        (
             "GET",
             "/api/v1/tenants/{tenant}/compliance/{framework}",
             Tenant(FindingsRead),

@@ -14,9 +14,9 @@ pub mod graphql;
 pub mod grpc;
 pub mod metrics;
 pub mod posture;
-pub mod vuln;
 pub mod stream;
 pub mod trace;
+pub mod vuln;
 pub mod worker;
 
 use std::sync::Arc;

@@ -349,9 +349,11 @@ async fn serve(
             consumers: cfg.worker.consumers,
             ..WorkerConfig::default()
         };
-        let w = EventWorker::new(b.clone(), wc).with_handler(Arc::new(
-            detection_service::DetectionService::new(builtin_rules.clone()),
-        ));
+        let w = EventWorker::new(b.clone(), wc)
+            .with_handler(Arc::new(detection_service::DetectionService::new(
+                builtin_rules.clone(),
+            )))
+            .with_handler(Arc::new(vuln_service::VulnService::new()));
         Some(tokio::spawn(w.run(shutdown_signal(stop_rx.clone()))))
     } else {
         None
