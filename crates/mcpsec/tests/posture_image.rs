@@ -85,6 +85,7 @@ fn bad_image(dir: &Path) -> PathBuf {
         ("usr/local/bin/helper", 0o4755, b"ELF"),
         ("root/.ssh/id_rsa", 0o600, key.as_bytes()),
         ("app/.env", 0o644, b"DB_PASSWORD=deleted-later-secret\n"),
+        ("root/.cache/pip/http/0/1/2/abc", 0o644, b"cached wheel"),
     ]);
     // The second layer deletes app/.env with a whiteout.
     let l2 = layer(&[("app/.wh..env", 0o644, b""), ("app/server", 0o755, b"ELF")]);
@@ -114,7 +115,7 @@ fn bad_image_findings_without_secret_values() {
         .map(|f| f["check_id"].as_str().unwrap())
         .collect();
     for want in [
-        "IMG-001", "IMG-002", "IMG-003", "IMG-004", "IMG-007", "IMG-008",
+        "IMG-001", "IMG-002", "IMG-003", "IMG-004", "IMG-007", "IMG-008", "IMG-009",
     ] {
         assert!(ids.contains(&want), "{want} missing in {ids:?}");
     }
