@@ -45,6 +45,8 @@ pub enum EventType {
     FindingCreated,
     #[serde(rename = "finding.updated")]
     FindingUpdated,
+    #[serde(rename = "finding.resolved")]
+    FindingResolved,
     #[serde(rename = "log.received")]
     LogReceived,
     #[serde(rename = "alert.created")]
@@ -60,6 +62,7 @@ impl EventType {
         EventType::SbomIngested,
         EventType::FindingCreated,
         EventType::FindingUpdated,
+        EventType::FindingResolved,
         EventType::LogReceived,
         EventType::AlertCreated,
         EventType::McpToolChanged,
@@ -71,6 +74,7 @@ impl EventType {
             EventType::SbomIngested => "sbom.ingested",
             EventType::FindingCreated => "finding.created",
             EventType::FindingUpdated => "finding.updated",
+            EventType::FindingResolved => "finding.resolved",
             EventType::LogReceived => "log.received",
             EventType::AlertCreated => "alert.created",
             EventType::McpToolChanged => "mcp.tool_changed",
@@ -110,6 +114,7 @@ impl EventType {
             EventType::SbomIngested => check::<SbomIngested>(data),
             EventType::FindingCreated => check::<FindingCreated>(data),
             EventType::FindingUpdated => check::<FindingUpdated>(data),
+            EventType::FindingResolved => check::<FindingResolved>(data),
             EventType::LogReceived => check::<LogReceived>(data),
             EventType::AlertCreated => check::<AlertCreated>(data),
             EventType::McpToolChanged => check::<McpToolChanged>(data),
@@ -335,6 +340,22 @@ pub struct FindingUpdated {
 }
 payload!(FindingUpdated => EventType::FindingUpdated);
 
+/// `finding.resolved`: a finding's cause went away (its component was
+/// removed or upgraded in a newer upload); the finding is kept as `fixed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingResolved {
+    pub finding_id: String,
+    pub asset_id: String,
+    pub rule_id: String,
+    /// The component (purl with version, or `name@version`) it was on.
+    pub component: Option<String>,
+    /// The status it had before (`open`, `triaged`, `accepted_risk`).
+    pub from: FindingStatus,
+    pub reason: Option<String>,
+}
+payload!(FindingResolved => EventType::FindingResolved);
+
 /// `log.received`: one log record arrived for detection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -468,6 +489,7 @@ pub fn event_schemas() -> Vec<(String, serde_json::Value)> {
         schema_for::<SbomIngested>(),
         schema_for::<FindingCreated>(),
         schema_for::<FindingUpdated>(),
+        schema_for::<FindingResolved>(),
         schema_for::<LogReceived>(),
         schema_for::<AlertCreated>(),
         schema_for::<McpToolChanged>(),

@@ -71,7 +71,9 @@ impl StreamKind {
     pub fn of(t: EventType) -> Option<StreamKind> {
         match t {
             EventType::AlertCreated => Some(StreamKind::Alerts),
-            EventType::FindingCreated | EventType::FindingUpdated => Some(StreamKind::Findings),
+            EventType::FindingCreated | EventType::FindingUpdated | EventType::FindingResolved => {
+                Some(StreamKind::Findings)
+            }
             EventType::PostureScanned | EventType::SbomIngested => Some(StreamKind::ScanProgress),
             EventType::LogReceived => Some(StreamKind::Logs),
             EventType::McpToolChanged => None,

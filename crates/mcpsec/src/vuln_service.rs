@@ -4,8 +4,8 @@
 //! worker's [`VulnService`] handler of `sbom.ingested`: it loads the upload
 //! from the object store, records the project's components, matches them
 //! against the store's vulnerability database and keeps the project's
-//! findings in step (`finding.created` for new ones, `finding.updated` to
-//! `fixed` for ones whose component disappeared or was upgraded; history is
+//! findings in step (`finding.created` for new ones, `finding.resolved` (status
+//! `fixed`) for ones whose component disappeared or was upgraded; history is
 //! kept, nothing is deleted).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -15,7 +15,7 @@ use mcpsec_core::TenantId;
 use mcpsec_core::bus::BusMessage;
 use mcpsec_core::domain::{Component as StoredComponent, Finding, FindingStatus};
 use mcpsec_core::event::{
-    Event, EventPayload, EventType, FindingCreated, FindingUpdated, SbomIngested,
+    Event, EventPayload, EventType, FindingCreated, FindingResolved, FindingUpdated, SbomIngested,
 };
 use mcpsec_core::objstore::ObjectKey;
 use mcpsec_core::store::{FindingFilter, Page, Store, StoreError};
@@ -303,11 +303,13 @@ impl VulnService {
             messages.push(message(
                 tenant,
                 project,
-                format!("{}:fixed:{}", f.id, event.id),
-                &FindingUpdated {
+                format!("{}:resolved:{}", f.id, event.id),
+                &FindingResolved {
                     finding_id: f.id.clone(),
+                    asset_id: project.to_string(),
+                    rule_id: f.rule_id.clone(),
+                    component: f.component_id.clone(),
                     from: f.status,
-                    to: FindingStatus::Fixed,
                     reason: Some(reason),
                 },
             )?);

@@ -139,6 +139,7 @@ async fn sbom_upload_findings_resolution_rematch_and_triage() {
     )
     .await;
     assert_eq!(st, 202, "{v}");
+    let second_upload_event = v["event_id"].as_str().unwrap().to_string();
     eventually(30, "lodash finding fixed", || async {
         let fs = findings(&c, &s.base, "acme").await;
         find(&fs, "TEST-SVC-0001").is_some_and(|f| {
@@ -149,6 +150,23 @@ async fn sbom_upload_findings_resolution_rematch_and_triage() {
         })
     })
     .await;
+
+    // finding.created and finding.resolved were published (and recorded).
+    let lid = lodash_id.as_str().unwrap();
+    for (id, ty) in [
+        (format!("{lid}:created"), "finding.created"),
+        (
+            format!("{lid}:resolved:{second_upload_event}"),
+            "finding.resolved",
+        ),
+    ] {
+        let url = s.url(&format!("/api/v1/tenants/acme/events/{id}"));
+        eventually(30, ty, || async {
+            let r = c.get(&url).send().await.unwrap();
+            r.status() == 200 && r.json::<Value>().await.unwrap()["type"] == ty
+        })
+        .await;
+    }
 
     // A new advisory + rematch raises a finding on the stored upload, and
     // does not reopen the upgraded component's finding.
