@@ -4,7 +4,9 @@
 //! `kubectl get -o json` exports), Dockerfiles, Terraform (HCL modules with
 //! variables and locals resolved, local modules and `count`/`for_each`
 //! expanded, `terraform show -json` plans), GitHub Actions workflows, GitLab
-//! CI pipelines and AWS/Azure/GCP inventory exports — and map the results
+//! CI pipelines, AWS/Azure/GCP inventory exports and container images (an
+//! image document built from the configuration and file listing the `mcpsec`
+//! binary reads, see [`inputs::image`]) — and map the results
 //! onto compliance frameworks (SOC 2, PCI DSS 4.0, ISO/IEC 27001:2022, GDPR,
 //! CIS Kubernetes/AWS/Azure/GCP, NIST SP 800-53 r5, or a custom YAML
 //! framework) with per-control pass/fail/manual status, evidence and a score. Reports render as a table, JSON, SARIF, JUnit or Markdown.
