@@ -55,6 +55,30 @@ pub struct CorrelationState {
     /// Correlation rule and group-by values, as the engine builds it.
     pub key: String,
     pub state: serde_json::Value,
+    /// The row version the next save must expect (optimistic concurrency).
+    pub version: u64,
+}
+
+/// One write of [`DetectionStore::save_correlation_states`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrelationWrite {
+    pub key: String,
+    /// The new state; `None` deletes the key.
+    pub state: Option<serde_json::Value>,
+    /// The version loaded for the key; `None`: the key must not exist.
+    pub expected_version: Option<u64>,
+    /// When the group is idle and may be swept (newest member + timespan).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The result of [`DetectionStore::save_correlation_states`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// Every write applied.
+    Saved,
+    /// These keys were changed by someone else since loaded (or exist though
+    /// expected absent); nothing was written.
+    Conflict(Vec<String>),
 }
 
 /// Detection records of every tenant.
@@ -76,12 +100,16 @@ pub trait DetectionStore: Send + Sync + 'static {
         tenant: &TenantId,
         keys: &[String],
     ) -> StoreResult<Vec<CorrelationState>>;
-    /// Writes states in one transaction; a `None` state deletes its key.
+    /// Writes states in one transaction, each only if its row still has the
+    /// expected version (bumping it); a `None` state deletes its key. On any
+    /// mismatch nothing is written and the conflicting keys are returned.
     async fn save_correlation_states(
         &self,
         tenant: &TenantId,
-        states: &[(String, Option<serde_json::Value>)],
-    ) -> StoreResult<()>;
+        writes: &[CorrelationWrite],
+    ) -> StoreResult<SaveOutcome>;
+    /// Deletes states whose `expires_at` is before `now`; returns how many.
+    async fn delete_expired_correlation_states(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 #[cfg(test)]

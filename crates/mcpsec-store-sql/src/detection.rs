@@ -4,8 +4,11 @@
 //! (`correlation_states`). Migrations: `0003_detection.sql`.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use mcpsec_core::TenantId;
-use mcpsec_core::detection::{CorrelationState, DetectionStore, TenantRule};
+use mcpsec_core::detection::{
+    CorrelationState, CorrelationWrite, DetectionStore, SaveOutcome, TenantRule,
+};
 use mcpsec_core::store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
@@ -24,6 +27,15 @@ fn stmt(build: impl FnOnce(&mut dyn FnMut(Arg) -> String) -> String) -> Statemen
 
 fn text(s: &str) -> Arg {
     Arg::Text(s.to_string())
+}
+
+/// A nullable integer: a placeholder, or the literal `NULL` (a NULL bound as
+/// text would not fit a PostgreSQL BIGINT column).
+fn opt_int(p: &mut dyn FnMut(Arg) -> String, v: Option<i64>) -> String {
+    match v {
+        Some(n) => p(Arg::Int(n)),
+        None => "NULL".to_string(),
+    }
 }
 
 fn bump_version(tenant: &TenantId) -> Statement {
@@ -136,19 +148,35 @@ impl<B: Backend> DetectionStore for SqlStore<B> {
             keys.sort();
             keys.dedup();
             for chunk in keys.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1)) {
+                // The version travels in front of the body (`<version>:<json>`)
+                // so the shared `SELECT id, body` row reader fits.
                 let s = stmt(|p| {
                     let t = p(text(tenant.as_str()));
                     let list: Vec<String> = chunk.iter().map(|k| p(text(k))).collect();
                     format!(
-                        "SELECT key, body FROM correlation_states WHERE tenant_id = {t} \
-                         AND key IN ({})",
+                        "SELECT key, CAST(version AS TEXT) || ':' || body FROM correlation_states \
+                         WHERE tenant_id = {t} AND key IN ({})",
                         list.join(", ")
                     )
                 });
                 let rows = self.backend.fetch_rows(&s).await.map_err(|e| op.sql(e))?;
                 for r in rows {
-                    let state = record::decode("correlation_states", &r.id, &r.body)?;
-                    out.push(CorrelationState { key: r.id, state });
+                    let (version, body) = r
+                        .body
+                        .split_once(':')
+                        .and_then(|(v, b)| Some((v.parse::<u64>().ok()?, b)))
+                        .ok_or_else(|| {
+                            StoreError::Internal(format!(
+                                "correlation_states {}: unreadable version",
+                                r.id
+                            ))
+                        })?;
+                    let state = record::decode("correlation_states", &r.id, body)?;
+                    out.push(CorrelationState {
+                        key: r.id,
+                        state,
+                        version,
+                    });
                 }
             }
             Ok(out)
@@ -159,41 +187,110 @@ impl<B: Backend> DetectionStore for SqlStore<B> {
     async fn save_correlation_states(
         &self,
         tenant: &TenantId,
-        states: &[(String, Option<serde_json::Value>)],
-    ) -> StoreResult<()> {
+        writes: &[CorrelationWrite],
+    ) -> StoreResult<SaveOutcome> {
         let op = self.op("save_correlation_states");
         op.run(async {
-            let mut stmts = Vec::with_capacity(states.len());
-            for (key, state) in states {
-                stmts.push(match state {
-                    Some(v) => {
+            let mut stmts = Vec::with_capacity(writes.len());
+            let mut keys = Vec::with_capacity(writes.len());
+            for w in writes {
+                let key = &w.key;
+                let expires = match w.expires_at {
+                    Some(at) => Some(record::unix_nanos("correlation_states", key, at)?),
+                    None => None,
+                };
+                let version = |v: u64| {
+                    i64::try_from(v).map_err(|_| {
+                        StoreError::Invalid(format!("correlation_states {key}: version {v}"))
+                    })
+                };
+                let s = match (&w.state, w.expected_version) {
+                    // Absent and to stay absent: nothing to check or write.
+                    (None, None) => continue,
+                    (Some(v), None) => {
                         let body = record::encode("correlation_states", key, v)?;
                         stmt(|p| {
-                            let (t, k, b) =
-                                (p(text(tenant.as_str())), p(text(key)), p(Arg::Text(body)));
+                            let (t, k, b, x) = (
+                                p(text(tenant.as_str())),
+                                p(text(key)),
+                                p(Arg::Text(body)),
+                                opt_int(p, expires),
+                            );
                             format!(
-                                "INSERT INTO correlation_states (tenant_id, key, body) \
-                                 VALUES ({t}, {k}, {b}) ON CONFLICT (tenant_id, key) \
-                                 DO UPDATE SET body = excluded.body"
+                                "INSERT INTO correlation_states \
+                                 (tenant_id, key, body, version, expires_at_ns) \
+                                 VALUES ({t}, {k}, {b}, 1, {x}) \
+                                 ON CONFLICT (tenant_id, key) DO NOTHING"
                             )
                         })
                     }
-                    None => stmt(|p| {
-                        let (t, k) = (p(text(tenant.as_str())), p(text(key)));
-                        format!(
-                            "DELETE FROM correlation_states WHERE tenant_id = {t} AND key = {k}"
-                        )
-                    }),
-                });
+                    (Some(v), Some(expected)) => {
+                        let body = record::encode("correlation_states", key, v)?;
+                        let expected = version(expected)?;
+                        stmt(|p| {
+                            let (b, x, t, k, e) = (
+                                p(Arg::Text(body)),
+                                opt_int(p, expires),
+                                p(text(tenant.as_str())),
+                                p(text(key)),
+                                p(Arg::Int(expected)),
+                            );
+                            format!(
+                                "UPDATE correlation_states SET body = {b}, \
+                                 version = version + 1, expires_at_ns = {x} \
+                                 WHERE tenant_id = {t} AND key = {k} AND version = {e}"
+                            )
+                        })
+                    }
+                    (None, Some(expected)) => {
+                        let expected = version(expected)?;
+                        stmt(|p| {
+                            let (t, k, e) = (
+                                p(text(tenant.as_str())),
+                                p(text(key)),
+                                p(Arg::Int(expected)),
+                            );
+                            format!(
+                                "DELETE FROM correlation_states \
+                                 WHERE tenant_id = {t} AND key = {k} AND version = {e}"
+                            )
+                        })
+                    }
+                };
+                stmts.push(s);
+                keys.push(key.clone());
             }
             if stmts.is_empty() {
-                return Ok(());
+                return Ok(SaveOutcome::Saved);
             }
-            self.backend
-                .execute_all(&stmts)
+            let unchanged = self
+                .backend
+                .execute_all_or_none(&stmts)
                 .await
-                .map(drop)
-                .map_err(|e| op.sql(e))
+                .map_err(|e| op.sql(e))?;
+            if unchanged.is_empty() {
+                Ok(SaveOutcome::Saved)
+            } else {
+                Ok(SaveOutcome::Conflict(
+                    unchanged.into_iter().map(|i| keys[i].clone()).collect(),
+                ))
+            }
+        })
+        .await
+    }
+
+    async fn delete_expired_correlation_states(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let op = self.op("delete_expired_correlation_states");
+        op.run(async {
+            let now = record::unix_nanos("correlation_states", "sweep", now)?;
+            let s = stmt(|p| {
+                let n = p(Arg::Int(now));
+                format!(
+                    "DELETE FROM correlation_states \
+                     WHERE expires_at_ns IS NOT NULL AND expires_at_ns < {n}"
+                )
+            });
+            self.backend.execute(&s).await.map_err(|e| op.sql(e))
         })
         .await
     }

@@ -178,6 +178,27 @@ impl Backend for SqliteBackend {
         Ok(changed)
     }
 
+    async fn execute_all_or_none(&self, stmts: &[Statement]) -> Result<Vec<usize>, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let mut unchanged = Vec::new();
+        for (i, stmt) in stmts.iter().enumerate() {
+            if bind::<Sqlite>(stmt)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 0
+            {
+                unchanged.push(i);
+            }
+        }
+        if unchanged.is_empty() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(unchanged)
+    }
+
     async fn read_modify_write<T, F>(
         &self,
         select: &Statement,

@@ -3,7 +3,7 @@
 //! and tenant isolation of all of it.
 
 use mcpsec_core::TenantId;
-use mcpsec_core::detection::TenantRule;
+use mcpsec_core::detection::{CorrelationWrite, SaveOutcome, TenantRule};
 use mcpsec_core::domain::Severity;
 use mcpsec_core::store::{AlertFilter, Store};
 use serde_json::json;
@@ -71,6 +71,24 @@ pub async fn rules_crud_and_version(store: &dyn Store) {
     assert_eq!(store.list_rules(&tenant).await.unwrap().len(), 1);
 }
 
+fn write(key: &str, state: Option<serde_json::Value>, expected: Option<u64>) -> CorrelationWrite {
+    CorrelationWrite {
+        key: key.to_string(),
+        state,
+        expected_version: expected,
+        expires_at: None,
+    }
+}
+
+async fn version_of(store: &dyn Store, tenant: &TenantId, key: &str) -> Option<u64> {
+    store
+        .load_correlation_states(tenant, &[key.to_string()])
+        .await
+        .unwrap()
+        .pop()
+        .map(|s| s.version)
+}
+
 pub async fn correlation_states(store: &dyn Store) {
     let tenant = crate::unique_tenant("corr");
     let keys = vec!["c1/bob".to_string(), "c1/alice".to_string()];
@@ -81,16 +99,17 @@ pub async fn correlation_states(store: &dyn Store) {
             .unwrap()
             .is_empty()
     );
-    store
+    let saved = store
         .save_correlation_states(
             &tenant,
             &[
-                ("c1/bob".into(), Some(json!({"members": [1, 2]}))),
-                ("c1/alice".into(), Some(json!({"members": []}))),
+                write("c1/bob", Some(json!({"members": [1, 2]})), None),
+                write("c1/alice", Some(json!({"members": []})), None),
             ],
         )
         .await
         .unwrap();
+    assert_eq!(saved, SaveOutcome::Saved);
     let mut got = store
         .load_correlation_states(&tenant, &["c1/bob".to_string(), "nope".to_string()])
         .await
@@ -99,28 +118,35 @@ pub async fn correlation_states(store: &dyn Store) {
     let s = got.pop().unwrap();
     assert_eq!(s.key, "c1/bob");
     assert_eq!(s.state, json!({"members": [1, 2]}));
+    let bob_v = s.version;
+    let alice_v = version_of(store, &tenant, "c1/alice").await.unwrap();
 
     // Overwrite one, delete the other, in one call.
-    store
+    let saved = store
         .save_correlation_states(
             &tenant,
             &[
-                ("c1/bob".into(), Some(json!({"members": [3]}))),
-                ("c1/alice".into(), None),
+                write("c1/bob", Some(json!({"members": [3]})), Some(bob_v)),
+                write("c1/alice", None, Some(alice_v)),
             ],
         )
         .await
         .unwrap();
+    assert_eq!(saved, SaveOutcome::Saved);
     let got = store.load_correlation_states(&tenant, &keys).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].state, json!({"members": [3]}));
+    assert_ne!(got[0].version, bob_v, "a save bumps the version");
 
     // Many keys at once (chunked under the bind-parameter limit).
-    let many: Vec<(String, Option<serde_json::Value>)> = (0..1200)
-        .map(|i| (format!("k{i:05}"), Some(json!(i))))
+    let many: Vec<CorrelationWrite> = (0..1200)
+        .map(|i| write(&format!("k{i:05}"), Some(json!(i)), None))
         .collect();
-    store.save_correlation_states(&tenant, &many).await.unwrap();
-    let keys: Vec<String> = many.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(
+        store.save_correlation_states(&tenant, &many).await.unwrap(),
+        SaveOutcome::Saved
+    );
+    let keys: Vec<String> = many.iter().map(|w| w.key.clone()).collect();
     assert_eq!(
         store
             .load_correlation_states(&tenant, &keys)
@@ -129,7 +155,119 @@ pub async fn correlation_states(store: &dyn Store) {
             .len(),
         1200
     );
-    store.save_correlation_states(&tenant, &[]).await.unwrap();
+    assert_eq!(
+        store.save_correlation_states(&tenant, &[]).await.unwrap(),
+        SaveOutcome::Saved
+    );
+    correlation_version_conflicts(store).await;
+}
+
+/// Optimistic concurrency: two saves expecting the same version, two inserts
+/// of the same new key, stale deletes; a conflicting batch writes nothing.
+pub async fn correlation_version_conflicts(store: &dyn Store) {
+    let tenant = crate::unique_tenant("corrv");
+    let s = |k: &str, v: serde_json::Value, e: Option<u64>| write(k, Some(v), e);
+
+    // Insert-if-absent race: both expect absence, one wins.
+    let (wa, wb) = ([s("g", json!("a"), None)], [s("g", json!("b"), None)]);
+    let (a, b) = tokio::join!(
+        store.save_correlation_states(&tenant, &wa),
+        store.save_correlation_states(&tenant, &wb),
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let conflicts = outcomes
+        .iter()
+        .filter(|o| **o == SaveOutcome::Conflict(vec!["g".to_string()]))
+        .count();
+    assert_eq!(conflicts, 1, "exactly one insert conflicts: {outcomes:?}");
+    let v = version_of(store, &tenant, "g").await.unwrap();
+
+    // Two updates expecting the same version: exactly one conflict.
+    let (wa, wb) = (
+        [s("g", json!("a2"), Some(v))],
+        [s("g", json!("b2"), Some(v))],
+    );
+    let (a, b) = tokio::join!(
+        store.save_correlation_states(&tenant, &wa),
+        store.save_correlation_states(&tenant, &wb),
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let winner = match &outcomes {
+        [SaveOutcome::Saved, SaveOutcome::Conflict(k)] if k == &["g"] => json!("a2"),
+        [SaveOutcome::Conflict(k), SaveOutcome::Saved] if k == &["g"] => json!("b2"),
+        other => panic!("expected exactly one conflict, got {other:?}"),
+    };
+    let now = store
+        .load_correlation_states(&tenant, &["g".to_string()])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(now.state, winner);
+    assert_ne!(now.version, v);
+
+    // A batch with one stale key writes nothing, and lists only that key.
+    let fresh = now.version;
+    let out = store
+        .save_correlation_states(
+            &tenant,
+            &[s("new", json!(1), None), s("g", json!("stale"), Some(v))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(out, SaveOutcome::Conflict(vec!["g".to_string()]));
+    assert_eq!(version_of(store, &tenant, "new").await, None, "rolled back");
+    assert_eq!(version_of(store, &tenant, "g").await, Some(fresh));
+
+    // Deletes are conditional too: a stale one conflicts, a fresh one works,
+    // deleting an already deleted key conflicts.
+    assert_eq!(
+        store
+            .save_correlation_states(&tenant, &[write("g", None, Some(v))])
+            .await
+            .unwrap(),
+        SaveOutcome::Conflict(vec!["g".to_string()])
+    );
+    assert_eq!(version_of(store, &tenant, "g").await, Some(fresh));
+    assert_eq!(
+        store
+            .save_correlation_states(&tenant, &[write("g", None, Some(fresh))])
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    assert_eq!(version_of(store, &tenant, "g").await, None);
+    assert_eq!(
+        store
+            .save_correlation_states(&tenant, &[write("g", None, Some(fresh))])
+            .await
+            .unwrap(),
+        SaveOutcome::Conflict(vec!["g".to_string()])
+    );
+    // Absent and staying absent is a no-op.
+    assert_eq!(
+        store
+            .save_correlation_states(&tenant, &[write("g", None, None)])
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+
+    // Expiry sweep: only rows whose expiry passed.
+    let mut old = s("old", json!(1), None);
+    old.expires_at = Some(t(1));
+    let mut live = s("live", json!(1), None);
+    live.expires_at = Some(t(1) + chrono::Duration::days(36500));
+    let keep = s("keep", json!(1), None);
+    store
+        .save_correlation_states(&tenant, &[old, live, keep])
+        .await
+        .unwrap();
+    let swept = store.delete_expired_correlation_states(t(2)).await.unwrap();
+    assert!(swept >= 1);
+    assert_eq!(version_of(store, &tenant, "old").await, None);
+    assert!(version_of(store, &tenant, "live").await.is_some());
+    assert!(version_of(store, &tenant, "keep").await.is_some());
 }
 
 pub async fn alert_technique_filter(store: &dyn Store) {
@@ -201,9 +339,10 @@ pub async fn detection_tenant_isolation(store: &dyn Store) {
     assert!(store.get_rule(&a, "r1").await.unwrap().is_some());
 
     store
-        .save_correlation_states(&a, &[("k".into(), Some(json!(1)))])
+        .save_correlation_states(&a, &[write("k", Some(json!(1)), None)])
         .await
         .unwrap();
+    let a_v = version_of(store, &a, "k").await;
     assert!(
         store
             .load_correlation_states(&b, &["k".to_string()])
@@ -211,10 +350,14 @@ pub async fn detection_tenant_isolation(store: &dyn Store) {
             .unwrap()
             .is_empty()
     );
-    store
-        .save_correlation_states(&b, &[("k".into(), None)])
-        .await
-        .unwrap();
+    assert_eq!(
+        store
+            .save_correlation_states(&b, &[write("k", None, a_v)])
+            .await
+            .unwrap(),
+        SaveOutcome::Conflict(vec!["k".to_string()]),
+        "another tenant's row is not there to delete"
+    );
     assert_eq!(
         store
             .load_correlation_states(&a, &["k".to_string()])

@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mcpsec_core::TenantId;
 use mcpsec_core::bus::BusMessage;
+use mcpsec_core::detection::{CorrelationState, CorrelationWrite, SaveOutcome};
 use mcpsec_core::domain::{Alert, Severity};
 use mcpsec_core::event::{AlertCreated, Event, EventType, LogReceived};
 use mcpsec_core::store::{Store, StoreError};
@@ -31,7 +32,7 @@ use mcpsec_detect::input;
 use mcpsec_detect::logsource::LogSourceMap;
 use mcpsec_detect::ruleset::{DispatchCache, LoadOptions, RuleSet};
 use mcpsec_detect::sigma::rule::{RuleDocument, parse_documents};
-use mcpsec_detect::stream::{GroupState, Member, StreamRules, rule_identity};
+use mcpsec_detect::stream::{CorrelationInput, GroupState, Member, StreamRules, rule_identity};
 use mcpsec_server::{
     Backends, DetectionCapability, EventHandler, HandlerError, RuleCheck, TacticInfo,
 };
@@ -421,100 +422,46 @@ impl DetectionService {
         }
         metrics::counter!("mcpsec_detection_events_total").increment(events.len() as u64);
 
-        // Correlations: load the touched group states, advance them in event
-        // time order, store the alerts, then save the states.
-        let mut changed: Vec<(String, Option<serde_json::Value>)> = Vec::new();
-        let mut touched = std::collections::HashSet::new();
+        // Correlations: load the touched group states with their versions,
+        // advance them in event time order and save them only if nobody else
+        // changed them meanwhile (optimistic concurrency). On a conflict the
+        // states are reloaded and the batch's members re-applied: members are
+        // idempotent by event id and firings deterministic, so the result
+        // equals applying both writers' members serially. Alerts are stored
+        // only once the states are saved.
         if !inputs.is_empty() {
-            let mut keys: Vec<String> = inputs.iter().map(|i| i.key.clone()).collect();
-            keys.sort();
-            keys.dedup();
-            let loaded = b
-                .store
-                .load_correlation_states(tenant, &keys)
-                .await
-                .map_err(unavailable_or_failed)?;
-            let mut states: HashMap<String, GroupState> = HashMap::new();
-            for s in loaded {
-                match serde_json::from_value::<GroupState>(s.state) {
-                    Ok(st) => {
-                        states.insert(s.key, st);
-                    }
-                    Err(err) => {
-                        tracing::warn!(%tenant, key = %s.key, error = %err, "unreadable correlation state reset")
-                    }
-                }
-            }
             inputs.sort_by_key(|i| i.member.time);
-            // A firing feeds the correlations chained on it right away (depth
-            // first); their states are loaded on first use.
-            let mut loaded_keys: std::collections::HashSet<String> = keys.into_iter().collect();
-            let mut work: std::collections::VecDeque<_> = inputs.into_iter().collect();
-            while let Some(input) = work.pop_front() {
-                if loaded_keys.insert(input.key.clone()) {
-                    let more = b
-                        .store
-                        .load_correlation_states(tenant, std::slice::from_ref(&input.key))
-                        .await
-                        .map_err(unavailable_or_failed)?;
-                    for s in more {
-                        match serde_json::from_value::<GroupState>(s.state) {
-                            Ok(st) => {
-                                states.insert(s.key, st);
-                            }
-                            Err(err) => {
-                                tracing::warn!(%tenant, key = %s.key, error = %err, "unreadable correlation state reset")
-                            }
-                        }
-                    }
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                let (corr_alerts, writes) =
+                    advance_correlations(b, tenant, &engine, &inputs, now).await?;
+                if writes.is_empty() {
+                    alerts.extend(corr_alerts);
+                    break;
                 }
-                let c = engine.correlation(input.correlation);
-                let st = states.entry(input.key.clone()).or_default();
-                for window in st.apply(c, input.member) {
-                    let rule_id = rule_identity(&c.rule.meta);
-                    let mut ids: Vec<String> = window.iter().map(|m| m.id.clone()).collect();
-                    let mut sorted = ids.clone();
-                    sorted.sort();
-                    ids.dedup();
-                    let alert_id = hash_id(&[
-                        tenant.as_str(),
-                        "correlation",
-                        &rule_id,
-                        &sorted.join("\u{1f}"),
-                    ]);
-                    for next in engine
-                        .chained_inputs(input.correlation, &input.group, &window, &alert_id)
-                        .into_iter()
-                        .rev()
-                    {
-                        work.push_front(next);
-                    }
-                    if !engine.correlation_reports(input.correlation) {
-                        continue;
-                    }
-                    alerts.push(Alert {
-                        tenant: tenant.clone(),
-                        id: alert_id,
-                        rule_id,
-                        title: c.rule.meta.title.clone(),
-                        severity: c.rule.meta.level.unwrap_or(Severity::Medium),
-                        entity: correlation_entity(&input.group, &window),
-                        techniques: c.attack.techniques.iter().map(|t| t.id.clone()).collect(),
-                        event_ids: ids,
-                        created_at: now,
-                    });
-                }
-                if touched.insert(input.key.clone()) {
-                    changed.push((input.key.clone(), None));
-                }
-            }
-            for (key, slot) in changed.iter_mut() {
-                if let Some(st) = states.get(key)
-                    && !st.is_empty()
+                match b
+                    .store
+                    .save_correlation_states(tenant, &writes)
+                    .await
+                    .map_err(unavailable_or_failed)?
                 {
-                    *slot = Some(serde_json::to_value(st).map_err(|e| {
-                        HandlerError::Failed(format!("encoding correlation state: {e}"))
-                    })?);
+                    SaveOutcome::Saved => {
+                        alerts.extend(corr_alerts);
+                        break;
+                    }
+                    SaveOutcome::Conflict(keys) => {
+                        metrics::counter!("mcpsec_detection_state_conflicts_total").increment(1);
+                        if attempt >= STATE_SAVE_ATTEMPTS {
+                            tracing::warn!(%tenant, attempt, keys = ?keys, "correlation state conflicts persist; batch will be redelivered");
+                            return Err(HandlerError::Unavailable(format!(
+                                "correlation state changed concurrently {attempt} times: {}",
+                                keys.join(", ")
+                            )));
+                        }
+                        tracing::debug!(%tenant, attempt, keys = ?keys, "correlation state conflict; retrying");
+                        tokio::time::sleep(conflict_backoff(attempt)).await;
+                    }
                 }
             }
         }
@@ -538,14 +485,145 @@ impl DetectionService {
                 .await
                 .map_err(|e| HandlerError::Unavailable(e.to_string()))?;
         }
-        if !changed.is_empty() {
-            b.store
-                .save_correlation_states(tenant, &changed)
-                .await
-                .map_err(unavailable_or_failed)?;
-        }
         Ok(())
     }
+}
+
+/// Saves of correlation state tried per batch before it fails (redelivered).
+const STATE_SAVE_ATTEMPTS: u32 = 5;
+
+/// Random delay before retry `attempt` (1-based): up to 10 ms × 2^attempt.
+fn conflict_backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    let cap_ms = 10u64 << attempt.min(6);
+    std::time::Duration::from_millis(h.finish() % (cap_ms + 1))
+}
+
+fn decode_states(
+    tenant: &TenantId,
+    loaded: Vec<CorrelationState>,
+    states: &mut HashMap<String, GroupState>,
+    versions: &mut HashMap<String, u64>,
+) {
+    for s in loaded {
+        versions.insert(s.key.clone(), s.version);
+        match serde_json::from_value::<GroupState>(s.state) {
+            Ok(st) => {
+                states.insert(s.key, st);
+            }
+            Err(err) => {
+                tracing::warn!(%tenant, key = %s.key, error = %err, "unreadable correlation state reset")
+            }
+        }
+    }
+}
+
+/// One attempt: loads the group states `inputs` touch (and those of chained
+/// correlations on first use), applies the members in order and returns the
+/// alerts that fired and the conditional writes of the changed states.
+async fn advance_correlations(
+    b: &Backends,
+    tenant: &TenantId,
+    engine: &StreamRules,
+    inputs: &[CorrelationInput],
+    now: DateTime<Utc>,
+) -> Result<(Vec<Alert>, Vec<CorrelationWrite>), HandlerError> {
+    let mut alerts = Vec::new();
+    let mut keys: Vec<String> = inputs.iter().map(|i| i.key.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let loaded = b
+        .store
+        .load_correlation_states(tenant, &keys)
+        .await
+        .map_err(unavailable_or_failed)?;
+    let mut states: HashMap<String, GroupState> = HashMap::new();
+    let mut versions: HashMap<String, u64> = HashMap::new();
+    decode_states(tenant, loaded, &mut states, &mut versions);
+    // A firing feeds the correlations chained on it right away (depth
+    // first); their states are loaded on first use.
+    let mut loaded_keys: std::collections::HashSet<String> = keys.into_iter().collect();
+    let mut work: std::collections::VecDeque<_> = inputs.iter().cloned().collect();
+    // Touched keys in first-touch order, with their correlation's timespan.
+    let mut touched: Vec<(String, chrono::Duration)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(input) = work.pop_front() {
+        if loaded_keys.insert(input.key.clone()) {
+            let more = b
+                .store
+                .load_correlation_states(tenant, std::slice::from_ref(&input.key))
+                .await
+                .map_err(unavailable_or_failed)?;
+            decode_states(tenant, more, &mut states, &mut versions);
+        }
+        let c = engine.correlation(input.correlation);
+        let st = states.entry(input.key.clone()).or_default();
+        for window in st.apply(c, input.member) {
+            let rule_id = rule_identity(&c.rule.meta);
+            let mut ids: Vec<String> = window.iter().map(|m| m.id.clone()).collect();
+            let mut sorted = ids.clone();
+            sorted.sort();
+            ids.dedup();
+            let alert_id = hash_id(&[
+                tenant.as_str(),
+                "correlation",
+                &rule_id,
+                &sorted.join("\u{1f}"),
+            ]);
+            for next in engine
+                .chained_inputs(input.correlation, &input.group, &window, &alert_id)
+                .into_iter()
+                .rev()
+            {
+                work.push_front(next);
+            }
+            if !engine.correlation_reports(input.correlation) {
+                continue;
+            }
+            alerts.push(Alert {
+                tenant: tenant.clone(),
+                id: alert_id,
+                rule_id,
+                title: c.rule.meta.title.clone(),
+                severity: c.rule.meta.level.unwrap_or(Severity::Medium),
+                entity: correlation_entity(&input.group, &window),
+                techniques: c.attack.techniques.iter().map(|t| t.id.clone()).collect(),
+                event_ids: ids,
+                created_at: now,
+            });
+        }
+        if seen.insert(input.key.clone()) {
+            let span = chrono::Duration::from_std(c.rule.timespan).unwrap_or(chrono::Duration::MAX);
+            touched.push((input.key.clone(), span));
+        }
+    }
+    let mut writes = Vec::with_capacity(touched.len());
+    for (key, span) in touched {
+        let (state, expires_at) = match states.get(&key) {
+            Some(st) if !st.is_empty() => {
+                let newest = st
+                    .members
+                    .iter()
+                    .map(|m| m.time)
+                    .chain(st.consumed.iter().map(|(_, t)| *t))
+                    .max();
+                let value = serde_json::to_value(st).map_err(|e| {
+                    HandlerError::Failed(format!("encoding correlation state: {e}"))
+                })?;
+                (Some(value), newest.and_then(|t| t.checked_add_signed(span)))
+            }
+            _ => (None, None),
+        };
+        writes.push(CorrelationWrite {
+            expected_version: versions.get(&key).copied(),
+            key,
+            state,
+            expires_at,
+        });
+    }
+    Ok((alerts, writes))
 }
 
 fn alert_message(a: &Alert) -> Result<BusMessage, HandlerError> {
