@@ -78,6 +78,10 @@ pub struct FindingFilter {
     pub asset_id: Option<String>,
     pub status: Option<FindingStatus>,
     pub min_severity: Option<Severity>,
+    /// The finding's component: its exact id (a purl with version, or
+    /// `name@version`), or that without the version (`pkg:npm/lodash`
+    /// matches every version).
+    pub component: Option<String>,
     pub page: Page,
 }
 

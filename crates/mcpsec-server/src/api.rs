@@ -784,6 +784,8 @@ pub struct FindingParams {
     pub asset_id: Option<String>,
     pub status: Option<FindingStatus>,
     pub min_severity: Option<Severity>,
+    /// Component id (purl with version), or a purl without version for all versions.
+    pub component: Option<String>,
     pub after: Option<String>,
     pub limit: Option<u32>,
 }
@@ -803,6 +805,7 @@ async fn list_findings(
         asset_id: q.asset_id,
         status: q.status,
         min_severity: q.min_severity,
+        component: q.component,
         page: page.clone(),
     };
     let items = s.backends.store.list_findings(&tenant, &filter).await?;

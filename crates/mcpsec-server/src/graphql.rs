@@ -473,6 +473,7 @@ impl GTenant {
             status: status.map(Into::into),
             min_severity: min_severity.map(Into::into),
             page: page.clone(),
+            ..Default::default()
         };
         let items = store(ctx)
             .list_findings(&self.0.id, &filter)

@@ -445,6 +445,7 @@ impl pb::query_service_server::QueryService for QueryApi {
                     status: status_filter,
                     min_severity,
                     page,
+                    ..Default::default()
                 };
                 let store = store.clone();
                 let tenant = tenant.clone();

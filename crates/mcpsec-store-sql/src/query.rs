@@ -204,12 +204,14 @@ pub fn upsert_finding(f: &Finding) -> StoreResult<Statement> {
     let a = stmt.text(&f.asset_id);
     let s = stmt.text(f.status.as_str());
     let r = stmt.arg(Arg::Int(record::severity_rank(f.severity)));
+    let c = stmt.arg(Arg::OptText(f.component_id.clone()));
     let b = stmt.arg(Arg::Text(body));
     stmt.sql = format!(
-        "INSERT INTO findings (tenant_id, id, asset_id, status, severity_rank, body) \
-         VALUES ({t}, {i}, {a}, {s}, {r}, {b}) \
+        "INSERT INTO findings (tenant_id, id, asset_id, status, severity_rank, component_id, body) \
+         VALUES ({t}, {i}, {a}, {s}, {r}, {c}, {b}) \
          ON CONFLICT (tenant_id, id) DO UPDATE SET asset_id = excluded.asset_id, \
-         status = excluded.status, severity_rank = excluded.severity_rank, body = excluded.body"
+         status = excluded.status, severity_rank = excluded.severity_rank, \
+         component_id = excluded.component_id, body = excluded.body"
     );
     Ok(stmt)
 }
@@ -241,6 +243,15 @@ pub fn list_findings(tenant: &TenantId, filter: &FindingFilter) -> Statement {
     if let Some(min) = filter.min_severity {
         let p = stmt.arg(Arg::Int(record::severity_rank(min)));
         stmt.sql.push_str(&format!(" AND severity_rank >= {p}"));
+    }
+    if let Some(component) = &filter.component {
+        // Exact id, or the id without its version (`…@version`); no LIKE,
+        // so `_` and `%` in purls match literally.
+        let p = stmt.text(component);
+        let v = stmt.text(&format!("{component}@"));
+        stmt.sql.push_str(&format!(
+            " AND (component_id = {p} OR substr(component_id, 1, length({v})) = {v})"
+        ));
     }
     page_clause(&mut stmt, &filter.page);
     stmt
@@ -385,6 +396,7 @@ mod tests {
                 after: Some("f9".into()),
                 limit: 5000,
             },
+            ..Default::default()
         };
         let stmt = list_findings(&tenant, &filter);
         assert_eq!(

@@ -641,6 +641,42 @@ pub async fn findings_filters(store: &dyn Store) {
     })
     .await;
     assert_eq!(open_p3, ["f09"]);
+    // Component: exact id, or the id without its version; `_` is literal.
+    let comps = [
+        ("c01", "pkg:npm/lodash@4.17.20"),
+        ("c02", "pkg:npm/lodash@4.17.21"),
+        ("c03", "pkg:npm/lodash-es@4.17.20"),
+        ("c04", "pkg:pypi/foo_bar@1.0"),
+        ("c05", "pkg:pypi/fooxbar@1.0"),
+    ];
+    for (id, comp) in comps {
+        let mut f = finding(&tenant, id, "a4", High, Open);
+        f.component_id = Some(comp.into());
+        store.upsert_finding(&f).await.unwrap();
+    }
+    let by = |c: &str| FindingFilter {
+        component: Some(c.into()),
+        ..Default::default()
+    };
+    assert_eq!(list(by("pkg:npm/lodash")).await, ["c01", "c02"]);
+    assert_eq!(list(by("pkg:npm/lodash@4.17.21")).await, ["c02"]);
+    assert_eq!(list(by("pkg:pypi/foo_bar")).await, ["c04"]);
+    assert!(list(by("pkg:npm/lod")).await.is_empty());
+    // The component id follows an update of the finding.
+    let mut f = finding(&tenant, "c02", "a4", High, Open);
+    f.component_id = Some("pkg:npm/lodash-es@5.0.0".into());
+    store.upsert_finding(&f).await.unwrap();
+    assert_eq!(list(by("pkg:npm/lodash")).await, ["c01"]);
+    assert_eq!(list(by("pkg:npm/lodash-es")).await, ["c02", "c03"]);
+    assert_eq!(
+        list(FindingFilter {
+            component: Some("pkg:npm/lodash".into()),
+            asset_id: Some("a1".into()),
+            ..Default::default()
+        })
+        .await,
+        Vec::<String>::new()
+    );
 }
 
 /// Findings: the lifecycle through `transition_finding`.

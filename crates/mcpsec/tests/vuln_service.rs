@@ -193,6 +193,28 @@ async fn sbom_upload_findings_resolution_rematch_and_triage() {
     assert_eq!(fs.len(), 2, "{fs:?}");
     assert_ne!(lodash_id, json!(minimist_id));
 
+    // Findings filter by component (all versions of a purl) and status.
+    let v: Value = c
+        .get(s.url("/api/v1/tenants/acme/findings?component=pkg:npm/lodash&status=fixed"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{v}");
+    assert_eq!(items[0]["component_id"], "pkg:npm/lodash@4.17.20");
+    let v: Value = c
+        .get(s.url("/api/v1/tenants/acme/findings?component=pkg:npm/minimist@1.2.5"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+
     // Triage with a comment.
     let r = c
         .post(s.url(&format!(

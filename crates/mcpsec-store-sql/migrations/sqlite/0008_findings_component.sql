@@ -1,0 +1,4 @@
+-- Findings filter by component (purl with version, or name@version).
+ALTER TABLE findings ADD COLUMN component_id TEXT;
+UPDATE findings SET component_id = json_extract(body, '$.component_id');
+CREATE INDEX findings_by_component ON findings (tenant_id, component_id, id);
