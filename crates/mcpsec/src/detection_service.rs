@@ -708,6 +708,82 @@ mod tests {
         assert_eq!(hash_id(&["x"]).len(), 32);
     }
 
+    const BRUTE_FORCE: &str = "title: Failed Logon
+name: failed-logon
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4625}, condition: selection}
+---
+title: Brute Force
+id: conc-brute-force
+level: high
+correlation: {type: event_count, rules: [failed-logon], group-by: [TargetUserName], timespan: 10m, condition: {gte: 4}}
+";
+
+    fn failed_logon(tenant: &TenantId, user: &str, minute: u32) -> Event {
+        let record = json!({"Channel": "Security", "EventID": 4625, "Computer": "dc01",
+            "TargetUserName": user, "TimeCreated_SystemTime": format!("2024-05-01T10:{minute:02}:00Z")});
+        let payload = LogReceived {
+            format: "json".into(),
+            host: None,
+            record: record.as_object().unwrap().clone().into_iter().collect(),
+            raw: None,
+        };
+        Event::new(tenant.clone(), "test", Some(user.into()), &payload)
+    }
+
+    /// Two workers (as two processes would) over one SQLite store receive
+    /// the same users' failed logons at the same time, two each: neither
+    /// alone reaches the threshold of 4. With compare-and-set saves every
+    /// user gets exactly one alert over all four events; with last-writer-wins
+    /// states an interleaved pair would lose members and fire nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_workers_fire_one_threshold_alert() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "").unwrap();
+        let rules = dir.path().join("rules.yml");
+        std::fs::write(&rules, BRUTE_FORCE).unwrap();
+        let overrides = crate::config::Overrides {
+            data_dir: Some(dir.path().to_path_buf()),
+            log_format: None,
+        };
+        let cfg = crate::config::Config::load(Some(&file), &overrides).unwrap();
+        let b = crate::backends::build(&cfg).await.unwrap();
+        let det = DetectionConfig {
+            rules_dir: Some(rules),
+            ..Default::default()
+        };
+        let w1 = Arc::new(DetectionService::new(BuiltinRules::load(&det).unwrap()));
+        let w2 = Arc::new(DetectionService::new(BuiltinRules::load(&det).unwrap()));
+        let tenant = TenantId::new("conc").unwrap();
+        let users: Vec<String> = (0..12).map(|i| format!("user{i}")).collect();
+        for user in &users {
+            let mine: Vec<Event> = [1, 3].map(|m| failed_logon(&tenant, user, m)).into();
+            let theirs: Vec<Event> = [2, 4].map(|m| failed_logon(&tenant, user, m)).into();
+            let (b1, b2) = (b.clone(), b.clone());
+            let (x, y) = (w1.clone(), w2.clone());
+            let one = tokio::spawn(async move { x.handle(&b1, &mine).await });
+            let two = tokio::spawn(async move { y.handle(&b2, &theirs).await });
+            one.await.unwrap().unwrap();
+            two.await.unwrap().unwrap();
+        }
+        let alerts = b
+            .store
+            .list_alerts(&tenant, &mcpsec_core::store::AlertFilter::default())
+            .await
+            .unwrap();
+        for user in &users {
+            let mine: Vec<&Alert> = alerts
+                .iter()
+                .filter(|a| a.entity.as_deref() == Some(&format!("user:{user}")))
+                .collect();
+            assert_eq!(mine.len(), 1, "{user}: {mine:?}");
+            assert_eq!(mine[0].rule_id, "conc-brute-force");
+            assert_eq!(mine[0].event_ids.len(), 4, "{user}: {:?}", mine[0]);
+        }
+        assert_eq!(alerts.len(), users.len());
+    }
+
     #[test]
     fn check_rule_reports_reasons_and_resolves_references() {
         let api = DetectionApi::new(BuiltinRules::default());
