@@ -147,6 +147,14 @@ fn message<T: EventPayload>(
     })
 }
 
+/// A store write of [`VulnService::ingest`], applied after its events are
+/// published.
+enum Write {
+    Upsert(Box<Finding>),
+    /// Finding id, new status, reason.
+    Transition(String, FindingStatus, String),
+}
+
 /// One matched vulnerability on one component of an upload.
 struct Matched {
     vuln: String,
@@ -190,7 +198,12 @@ impl VulnService {
             .match_upload(b.store.as_ref(), tenant, project, &bytes)
             .await?;
         let now = Utc::now();
+        // Events are published before the writes they announce (their ids
+        // are deterministic, so a redelivery republishes the same ids and the
+        // store records each once); were it the other way round, a crash
+        // between write and publish would lose the event for good.
         let mut messages = Vec::new();
+        let mut writes = Vec::new();
         let mut current = HashSet::new();
         for m in &matched {
             let id = finding_id(tenant, project, &m.vuln, &m.component_key);
@@ -201,19 +214,14 @@ impl VulnService {
                     f.last_seen = now;
                     f.severity = m.severity;
                     let was_fixed = f.status == FindingStatus::Fixed;
-                    b.store.upsert_finding(&f).await.map_err(store_err)?;
+                    writes.push(Write::Upsert(Box::new(f)));
                     if was_fixed {
                         let reason = format!("present again in upload {key}");
-                        b.store
-                            .transition_finding(
-                                tenant,
-                                &id,
-                                FindingStatus::Open,
-                                Some(reason.clone()),
-                                now,
-                            )
-                            .await
-                            .map_err(store_err)?;
+                        writes.push(Write::Transition(
+                            id.clone(),
+                            FindingStatus::Open,
+                            reason.clone(),
+                        ));
                         messages.push(message(
                             tenant,
                             project,
@@ -242,7 +250,7 @@ impl VulnService {
                         last_seen: now,
                         updated_at: now,
                     };
-                    b.store.upsert_finding(&f).await.map_err(store_err)?;
+                    writes.push(Write::Upsert(Box::new(f)));
                     messages.push(message(
                         tenant,
                         project,
@@ -290,16 +298,11 @@ impl VulnService {
         }
         for f in stale {
             let reason = format!("component removed or upgraded in upload {key}");
-            b.store
-                .transition_finding(
-                    tenant,
-                    &f.id,
-                    FindingStatus::Fixed,
-                    Some(reason.clone()),
-                    now,
-                )
-                .await
-                .map_err(store_err)?;
+            writes.push(Write::Transition(
+                f.id.clone(),
+                FindingStatus::Fixed,
+                reason.clone(),
+            ));
             messages.push(message(
                 tenant,
                 project,
@@ -320,6 +323,25 @@ impl VulnService {
                 .publish(messages)
                 .await
                 .map_err(|e| HandlerError::Unavailable(e.to_string()))?;
+        }
+        for w in writes {
+            match w {
+                Write::Upsert(f) => b.store.upsert_finding(&f).await.map_err(store_err)?,
+                Write::Transition(id, to, reason) => {
+                    match b
+                        .store
+                        .transition_finding(tenant, &id, to, Some(reason), now)
+                        .await
+                    {
+                        Ok(_) => {}
+                        // Someone triaged it meanwhile: their status stands.
+                        Err(StoreError::Conflict(m)) => {
+                            tracing::warn!(%tenant, finding = %id, to = %to, reason = %m, "finding not moved");
+                        }
+                        Err(e) => return Err(store_err(e)),
+                    }
+                }
+            }
         }
         Ok(())
     }
