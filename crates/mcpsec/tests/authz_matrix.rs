@@ -109,6 +109,16 @@ const ROUTES: &[(&str, &str, Need)] = &[
         Need::Tenant("events:write"),
     ),
     (
+        "POST",
+        "/api/v1/tenants/{tenant}/projects/{id}/sboms",
+        Need::Tenant("events:write"),
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{tenant}/rematch",
+        Need::Tenant("events:write"),
+    ),
+    (
         "GET",
         "/api/v1/tenants/{tenant}/compliance/{framework}",
         Need::Tenant("findings:read"),
@@ -266,6 +276,9 @@ async fn call(
         ("POST", t) if t.ends_with("/posture/scans") => req.json(&json!({"files": {
             "pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n"
         }})),
+        ("POST", t) if t.ends_with("/sboms") => req.body(
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"lodash","version":"4.17.20","purl":"pkg:npm/lodash@4.17.20"}]}"#,
+        ),
         ("PUT", t) if t.ends_with("/role") => req.json(&json!({"role": "viewer"})),
         ("PUT", t) if t.contains("/roles/") => {
             req.json(&json!({"permissions": ["findings:read"]}))
