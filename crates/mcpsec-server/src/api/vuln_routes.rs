@@ -59,7 +59,8 @@ pub struct SbomUpload {
     responses(
         (status = 202, description = "Stored; matching runs asynchronously", body = SbomUpload),
         (status = 400, description = "Unknown format or malformed document; the message names the position", body = ErrorBody),
-        (status = 404, description = "No such tenant", body = ErrorBody)))]
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody)))]
 pub(super) async fn upload_sbom(
     State(s): Shared,
     Path((tenant, project)): Path<(String, String)>,
