@@ -163,3 +163,20 @@ fn install_errors_are_clear() {
     let vscode = r#"{"servers": {"a": {"type": "stdio", "command": "node", "args": ["s.js"]}}}"#;
     assert_eq!(rewrite(vscode, &proxy_cmd()).unwrap().proxied, ["a"]);
 }
+
+/// mcpsec's own MCP tools pass its own checks: the guard proxy must not hide
+/// them (their descriptions name clients, secrets and file access).
+#[test]
+fn own_serve_tools_have_no_findings() {
+    let s = PlatformServer::new(Analyzer::builtin());
+    let list = handle_text(&s, r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#).unwrap();
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let tools = mcpsec_mcp::tools::parse_tools_value(&list["result"]).unwrap();
+    assert_eq!(tools.len(), 3);
+    let findings = Analyzer::builtin().check_tools(&mcpsec_mcp::analyze::ServerTools {
+        server: "mcpsec".into(),
+        source: None,
+        tools,
+    });
+    assert!(findings.is_empty(), "{findings:#?}");
+}
