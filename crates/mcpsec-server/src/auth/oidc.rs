@@ -585,7 +585,7 @@ mod tests {
     fn pkce_matches_rfc7636_example() {
         // RFC 7636, appendix B.
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-1mB5GeJ9qAaeHHhqTz3Y1bXx7Nll-c"),
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }

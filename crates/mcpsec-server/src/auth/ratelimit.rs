@@ -202,7 +202,14 @@ pub struct RedisLimiter {
     per_second: f64,
     burst: f64,
     fallback: RateLimiter,
+    /// After a Redis failure, requests are limited in memory until this
+    /// instant without trying Redis again, so an outage does not add a
+    /// connection attempt to every request.
+    retry_after: Mutex<Option<Instant>>,
 }
+
+/// How long the limiter stays in memory after Redis failed.
+const REDIS_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A Redis URL that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +234,7 @@ impl RedisLimiter {
             per_second: f64::from(per_second),
             burst: f64::from(burst.max(per_second).max(1)),
             fallback: RateLimiter::new(per_second, burst),
+            retry_after: Mutex::new(None),
         })
     }
 
@@ -264,11 +272,27 @@ impl RedisLimiter {
         if self.per_second <= 0.0 {
             return Verdict::UNLIMITED;
         }
+        let in_memory = {
+            let mut until = self.retry_after.lock().unwrap_or_else(|p| p.into_inner());
+            match *until {
+                Some(t) if Instant::now() < t => true,
+                Some(_) => {
+                    *until = None;
+                    false
+                }
+                None => false,
+            }
+        };
+        if in_memory {
+            return self.fallback.check(key);
+        }
         match self.try_check(key).await {
             Ok(v) => v,
             Err(e) => {
                 metrics::counter!("mcpsec_ratelimit_redis_errors_total").increment(1);
-                tracing::warn!(error = %e, "rate limit: Redis unavailable; limiting in memory");
+                tracing::warn!(error = %e, retry_in_s = REDIS_RETRY_INTERVAL.as_secs(), "rate limit: Redis unavailable; limiting in memory");
+                *self.retry_after.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(Instant::now() + REDIS_RETRY_INTERVAL);
                 self.fallback.check(key)
             }
         }
