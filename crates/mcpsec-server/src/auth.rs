@@ -286,8 +286,6 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, CachedKey>>,
     /// When each key's last use was last written (written at most once a minute).
     touched: Mutex<HashMap<String, Instant>>,
-    /// The per-process limiter (used by gRPC; HTTP uses [`Self::rate_check`]).
-    pub(crate) limiter: ratelimit::RateLimiter,
     /// Per-credential/user buckets (in memory or Redis).
     principal_limiter: ratelimit::Limiter,
     /// Per-tenant buckets, when a tenant limit is set.
@@ -348,8 +346,6 @@ impl Authenticator {
             .as_ref()
             .filter(|k| !k.expose().is_empty())
             .map(|k| hash_secret(k.expose()));
-        let limiter =
-            ratelimit::RateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst);
         let principal_limiter = build_limiter(
             &settings,
             "mcpsec:rl:p:",
@@ -377,7 +373,6 @@ impl Authenticator {
             bootstrap_hash,
             cache: Mutex::new(HashMap::new()),
             touched: Mutex::new(HashMap::new()),
-            limiter,
             principal_limiter,
             tenant_limiter,
             oidc,

@@ -175,11 +175,9 @@ pub async fn authenticate(
         metrics::counter!("mcpsec_auth_denied_total", "route" => path).increment(1);
         return grpc_error(Status::permission_denied(denied.to_string()));
     }
-    let limit_key = principal
-        .key_id
-        .clone()
-        .unwrap_or_else(|| principal.subject.clone());
-    let verdict = auth.limiter.check(&limit_key);
+    // The same buckets as REST (per key/user and tenant; shared through
+    // Redis when configured).
+    let verdict = auth.rate_check(&principal).await;
     if !verdict.allowed {
         return grpc_error(Status::resource_exhausted(format!(
             "rate limit of {} requests per second exceeded; retry after {} s",

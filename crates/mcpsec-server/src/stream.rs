@@ -667,11 +667,7 @@ impl Connection {
             Some(a) => a,
             None => self.first_message_auth().await?,
         };
-        let limit_key = principal
-            .key_id
-            .clone()
-            .unwrap_or_else(|| principal.subject.clone());
-        if !self.auth.limiter.check(&limit_key).allowed {
+        if !self.auth.rate_check(&principal).await.allowed {
             self.error(ErrorCode::RateLimited, "rate limit exceeded", None)
                 .await?;
             return Err(Closing(1008, "rate limited".into()));
