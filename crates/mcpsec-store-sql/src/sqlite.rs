@@ -85,7 +85,23 @@ impl SqliteConfig {
         let pool = SqlitePoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(BUSY_TIMEOUT * 2)
-            .connect_with(options)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        // Every write goes through one long-lived connection. SQLite takes
+        // writes one at a time anyway; a single writer keeps its page cache
+        // valid between transactions, where writers alternating over the
+        // pool each found their cache stale (another connection had
+        // written) and read the pages back from the WAL, about two `pread`
+        // calls per inserted event. 32 MiB of cache instead of 2 MiB keeps a
+        // large table's upper B-tree levels in memory.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(BUSY_TIMEOUT * 2)
+            .connect_with(options.pragma("cache_size", "-32768"))
             .await
             .map_err(|e| unavailable(e.to_string()))?;
         MIGRATOR.run(&pool).await.map_err(|e| {
@@ -97,7 +113,7 @@ impl SqliteConfig {
         })?;
         tracing::info!(path = %self.path.display(), "SQLite store ready");
         Ok(SqlStore {
-            backend: SqliteBackend { pool },
+            backend: SqliteBackend { pool, writer },
         })
     }
 }
@@ -120,20 +136,24 @@ impl SqlStore<SqliteBackend> {
 
     /// Closes every connection (checkpointing the WAL); the store fails afterwards.
     pub async fn close(&self) {
+        self.backend.writer.close().await;
         self.backend.pool.close().await;
     }
 }
 
 /// The SQLite side of [`SqliteStore`].
 pub struct SqliteBackend {
+    /// Readers.
     pool: SqlitePool,
+    /// The one writer connection.
+    writer: SqlitePool,
 }
 
 impl SqliteBackend {
     /// Write transactions take the database write lock up front, so a
     /// read-then-write transaction never fails to upgrade its lock.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 }
 
@@ -160,7 +180,7 @@ impl Backend for SqliteBackend {
 
     async fn execute(&self, stmt: &Statement) -> Result<u64, sqlx::Error> {
         Ok(bind::<Sqlite>(stmt)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected())
     }
