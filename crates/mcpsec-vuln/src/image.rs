@@ -188,49 +188,20 @@ fn blob_path(digest: &str) -> Result<String, ImageError> {
 /// The layer blobs of an OCI index (nested indexes followed; linux/amd64
 /// preferred when there are several images).
 fn oci_layers(b: &mut dyn Blobs) -> Result<Vec<String>, ImageError> {
-    let mut doc = b.read_json("index.json")?;
-    for _ in 0..4 {
-        if let Some(layers) = doc.get("layers").and_then(Value::as_array) {
-            return layers
-                .iter()
-                .map(|l| {
-                    let d = l
-                        .get("digest")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| fmt_err("manifest layer without digest"))?;
-                    blob_path(d)
-                })
-                .collect();
-        }
-        let ms = doc
-            .get("manifests")
-            .and_then(Value::as_array)
-            .filter(|m| !m.is_empty())
-            .ok_or_else(|| fmt_err("OCI index has no manifests"))?;
-        let plat = |m: &Value, k: &str| {
-            m.get("platform")
-                .and_then(|p| p.get(k))
+    let manifest = oci_manifest(b)?;
+    manifest
+        .get("layers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let d = l
+                .get("digest")
                 .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let pick = ms
-            .iter()
-            .find(|m| {
-                plat(m, "os").as_deref() == Some("linux")
-                    && plat(m, "architecture").as_deref() == Some("amd64")
-            })
-            .or_else(|| {
-                ms.iter()
-                    .find(|m| plat(m, "architecture").as_deref() != Some("unknown"))
-            })
-            .unwrap_or(&ms[0]);
-        let d = pick
-            .get("digest")
-            .and_then(Value::as_str)
-            .ok_or_else(|| fmt_err("OCI manifest descriptor without digest"))?;
-        doc = b.read_json(&blob_path(d)?)?;
-    }
-    Err(fmt_err("OCI index nesting too deep"))
+                .ok_or_else(|| fmt_err("manifest layer without digest"))?;
+            blob_path(d)
+        })
+        .collect()
 }
 
 /// Counts bytes read and fails past a limit (decompression bombs).
@@ -589,8 +560,8 @@ fn parse_config(doc: &Value) -> ImageConfig {
     }
 }
 
-/// The manifest of an OCI layout (nested indexes followed like
-/// [`oci_layers`]).
+/// The image manifest of an OCI layout: nested indexes are followed (at
+/// most four levels), linux/amd64 preferred when there are several images.
 fn oci_manifest(b: &mut dyn Blobs) -> Result<Value, ImageError> {
     let mut doc = b.read_json("index.json")?;
     for _ in 0..4 {
