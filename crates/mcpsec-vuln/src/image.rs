@@ -204,6 +204,28 @@ fn oci_layers(b: &mut dyn Blobs) -> Result<Vec<String>, ImageError> {
         .collect()
 }
 
+/// A whiteout entry of a layer: what it removes from the layers below.
+enum Whiteout {
+    /// `DIR/.wh..wh..opq`: everything lower layers had under `DIR`.
+    Opaque(String),
+    /// `DIR/.wh.NAME`: the path `DIR/NAME`.
+    Deleted(String),
+}
+
+/// Classifies a normalized layer path as a whiteout, or `None` for a file.
+fn whiteout(path: &str) -> Option<Whiteout> {
+    let (dir, base) = path.rsplit_once('/').unwrap_or(("", path));
+    if base == ".wh..wh..opq" {
+        return Some(Whiteout::Opaque(dir.to_string()));
+    }
+    let victim = base.strip_prefix(".wh.")?;
+    Some(Whiteout::Deleted(if dir.is_empty() {
+        victim.to_string()
+    } else {
+        format!("{dir}/{victim}")
+    }))
+}
+
 /// Counts bytes read and fails past a limit (decompression bombs).
 struct Limited<R> {
     inner: R,
@@ -265,21 +287,16 @@ fn apply_layer(
                 .push((format!("{name}!{raw_path}"), "unsafe path skipped".into()));
             continue;
         };
-        let (dir, base) = match path.rsplit_once('/') {
-            Some((d, b)) => (d.to_string(), b),
-            None => (String::new(), path.as_str()),
-        };
-        if base == ".wh..wh..opq" {
-            opaque.push(dir);
-            continue;
-        }
-        if let Some(victim) = base.strip_prefix(".wh.") {
-            deleted.push(if dir.is_empty() {
-                victim.to_string()
-            } else {
-                format!("{dir}/{victim}")
-            });
-            continue;
+        match whiteout(&path) {
+            Some(Whiteout::Opaque(dir)) => {
+                opaque.push(dir);
+                continue;
+            }
+            Some(Whiteout::Deleted(victim)) => {
+                deleted.push(victim);
+                continue;
+            }
+            None => {}
         }
         let ty = e.header().entry_type();
         if ty.is_dir() {
@@ -648,21 +665,16 @@ fn list_layer(
             info.unsafe_entries += 1;
             continue;
         };
-        let (dir, base) = match path.rsplit_once('/') {
-            Some((d, b)) => (d.to_string(), b),
-            None => (String::new(), path.as_str()),
-        };
-        if base == ".wh..wh..opq" {
-            opaque.push(dir);
-            continue;
-        }
-        if let Some(victim) = base.strip_prefix(".wh.") {
-            deleted.push(if dir.is_empty() {
-                victim.to_string()
-            } else {
-                format!("{dir}/{victim}")
-            });
-            continue;
+        match whiteout(&path) {
+            Some(Whiteout::Opaque(dir)) => {
+                opaque.push(dir);
+                continue;
+            }
+            Some(Whiteout::Deleted(victim)) => {
+                deleted.push(victim);
+                continue;
+            }
+            None => {}
         }
         let ty = e.header().entry_type();
         if ty.is_dir() {
