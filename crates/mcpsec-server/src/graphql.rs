@@ -296,6 +296,30 @@ fn count_batch(loader: &'static str, keys: usize) {
         .increment(keys as u64);
 }
 
+/// Reads every distinct key concurrently with `read` (one store lookup per
+/// key); absent records are left out of the map.
+async fn read_each<'a, K, V, F, Fut>(
+    keys: &'a [K],
+    read: F,
+) -> Result<HashMap<K, V>, async_graphql::Error>
+where
+    K: Clone + Eq + std::hash::Hash,
+    F: Fn(&'a K) -> Fut,
+    Fut: std::future::Future<Output = mcpsec_core::store::StoreResult<Option<V>>>,
+{
+    let reads = keys.iter().map(|k| {
+        let read = read(k);
+        async move { (k.clone(), read.await) }
+    });
+    let mut out = HashMap::new();
+    for (k, v) in futures::future::join_all(reads).await {
+        if let Some(v) = v.map_err(ApiError::from)? {
+            out.insert(k, v);
+        }
+    }
+    Ok(out)
+}
+
 impl Loader<AssetKey> for Loaders {
     type Value = Asset;
     type Error = async_graphql::Error;
@@ -303,17 +327,7 @@ impl Loader<AssetKey> for Loaders {
     /// One batch per query level; the distinct keys are read concurrently.
     async fn load(&self, keys: &[AssetKey]) -> Result<HashMap<AssetKey, Asset>, Self::Error> {
         count_batch("asset", keys.len());
-        let reads = keys.iter().map(|k| async move {
-            let a = self.0.get_asset(&k.0, &k.1).await;
-            (k.clone(), a)
-        });
-        let mut out = HashMap::new();
-        for (k, a) in futures::future::join_all(reads).await {
-            if let Some(a) = a.map_err(ApiError::from)? {
-                out.insert(k, a);
-            }
-        }
-        Ok(out)
+        read_each(keys, |k| self.0.get_asset(&k.0, &k.1)).await
     }
 }
 
@@ -362,17 +376,7 @@ impl Loader<EventKey> for Loaders {
 
     async fn load(&self, keys: &[EventKey]) -> Result<HashMap<EventKey, Event>, Self::Error> {
         count_batch("event", keys.len());
-        let reads = keys.iter().map(|k| async move {
-            let e = self.0.get_event(&k.0, &k.1).await;
-            (k.clone(), e)
-        });
-        let mut out = HashMap::new();
-        for (k, e) in futures::future::join_all(reads).await {
-            if let Some(e) = e.map_err(ApiError::from)? {
-                out.insert(k, e);
-            }
-        }
-        Ok(out)
+        read_each(keys, |k| self.0.get_event(&k.0, &k.1)).await
     }
 }
 
@@ -382,17 +386,7 @@ impl Loader<VulnKey> for Loaders {
 
     async fn load(&self, keys: &[VulnKey]) -> Result<HashMap<VulnKey, Vulnerability>, Self::Error> {
         count_batch("vulnerability", keys.len());
-        let reads = keys.iter().map(|k| async move {
-            let v = self.0.get_vulnerability(&k.0).await;
-            (k.clone(), v)
-        });
-        let mut out = HashMap::new();
-        for (k, v) in futures::future::join_all(reads).await {
-            if let Some(v) = v.map_err(ApiError::from)? {
-                out.insert(k, v);
-            }
-        }
-        Ok(out)
+        read_each(keys, |k| self.0.get_vulnerability(&k.0)).await
     }
 }
 
