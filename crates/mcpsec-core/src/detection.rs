@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::TenantId;
-use crate::domain::Severity;
+use crate::domain::{Alert, Severity};
 use crate::store::StoreResult;
 
 /// Longest accepted rule id (the `{id}` of `/tenants/{tenant}/rules/{id}`).
@@ -103,13 +103,33 @@ pub trait DetectionStore: Send + Sync + 'static {
     /// Writes states in one transaction, each only if its row still has the
     /// expected version (bumping it); a `None` state deletes its key. On any
     /// mismatch nothing is written and the conflicting keys are returned.
+    ///
+    /// `alerts` (the correlation alerts these states fired, all of `tenant`)
+    /// are stored in the same transaction, idempotently by id, marked
+    /// *pending publication* until [`mark_alerts_published`] is called: a
+    /// crash between saving the states and publishing `alert.created` leaves
+    /// them for [`pending_alerts`] instead of losing them (redelivered members
+    /// are already in the saved state and would not fire again).
+    ///
+    /// [`mark_alerts_published`]: DetectionStore::mark_alerts_published
+    /// [`pending_alerts`]: DetectionStore::pending_alerts
     async fn save_correlation_states(
         &self,
         tenant: &TenantId,
         writes: &[CorrelationWrite],
+        alerts: &[Alert],
     ) -> StoreResult<SaveOutcome>;
     /// Deletes states whose `expires_at` is before `now`; returns how many.
     async fn delete_expired_correlation_states(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Alerts of any tenant still pending publication that were created
+    /// before `created_before`, oldest first, at most `limit`.
+    async fn pending_alerts(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Alert>>;
+    /// Clears the pending mark of these alerts; returns how many changed.
+    async fn mark_alerts_published(&self, tenant: &TenantId, ids: &[String]) -> StoreResult<u64>;
 }
 
 #[cfg(test)]

@@ -38,10 +38,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn execute(&self, stmt: &Statement) -> Result<u64, sqlx::Error>;
     /// Runs `stmts` in one write transaction; returns the rows they changed.
     async fn execute_all(&self, stmts: &[Statement]) -> Result<u64, sqlx::Error>;
-    /// Runs `stmts` in one write transaction and commits only if each changed
-    /// at least one row; returns the indices of those that changed none
-    /// (empty: committed).
-    async fn execute_all_or_none(&self, stmts: &[Statement]) -> Result<Vec<usize>, sqlx::Error>;
+    /// Runs `stmts` in one write transaction and, only if each changed at
+    /// least one row, then `then` (whatever they change) and commits; returns
+    /// the indices of the `stmts` that changed none (empty: committed).
+    async fn execute_all_or_none(
+        &self,
+        stmts: &[Statement],
+        then: &[Statement],
+    ) -> Result<Vec<usize>, sqlx::Error>;
     /// In one write transaction: reads the row `select` names (its row is
     /// locked until commit), lets `update` decide what to write, writes it and
     /// commits. `Ok(None)` when the row does not exist; the inner error is

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mcpsec_core::TenantId;
+use mcpsec_core::domain::Alert;
 use mcpsec_core::detection::{
     CorrelationState, CorrelationWrite, DetectionStore, SaveOutcome, TenantRule,
 };
@@ -13,7 +14,7 @@ use mcpsec_core::store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
 use crate::query::{Arg, Statement, rows_per_statement};
-use crate::{SqlStore, record};
+use crate::{SqlStore, query, record};
 
 /// Builds a statement: `build` receives a placeholder factory.
 fn stmt(build: impl FnOnce(&mut dyn FnMut(Arg) -> String) -> String) -> Statement {
@@ -188,9 +189,21 @@ impl<B: Backend> DetectionStore for SqlStore<B> {
         &self,
         tenant: &TenantId,
         writes: &[CorrelationWrite],
+        alerts: &[Alert],
     ) -> StoreResult<SaveOutcome> {
         let op = self.op("save_correlation_states");
         op.run(async {
+            let mut then = Vec::with_capacity(alerts.len() * 2);
+            for a in alerts {
+                if a.tenant != *tenant {
+                    return Err(StoreError::Invalid(format!(
+                        "alert {} belongs to tenant {}, not {tenant}",
+                        a.id, a.tenant
+                    )));
+                }
+                then.push(query::insert_alert_marked(a, true)?);
+                then.extend(query::insert_alert_techniques(a));
+            }
             let mut stmts = Vec::with_capacity(writes.len());
             let mut keys = Vec::with_capacity(writes.len());
             for w in writes {
@@ -260,12 +273,12 @@ impl<B: Backend> DetectionStore for SqlStore<B> {
                 stmts.push(s);
                 keys.push(key.clone());
             }
-            if stmts.is_empty() {
+            if stmts.is_empty() && then.is_empty() {
                 return Ok(SaveOutcome::Saved);
             }
             let unchanged = self
                 .backend
-                .execute_all_or_none(&stmts)
+                .execute_all_or_none(&stmts, &then)
                 .await
                 .map_err(|e| op.sql(e))?;
             if unchanged.is_empty() {
@@ -291,6 +304,53 @@ impl<B: Backend> DetectionStore for SqlStore<B> {
                 )
             });
             self.backend.execute(&s).await.map_err(|e| op.sql(e))
+        })
+        .await
+    }
+
+    async fn pending_alerts(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Alert>> {
+        let op = self.op("pending_alerts");
+        op.run(async {
+            let before = record::unix_nanos("alerts", "pending", created_before)?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let s = stmt(|p| {
+                let (b, l) = (p(Arg::Int(before)), p(Arg::Int(limit)));
+                format!(
+                    "SELECT id, body FROM alerts WHERE pending_publish = 1 \
+                     AND created_at_ns < {b} ORDER BY created_at_ns, tenant_id, id LIMIT {l}"
+                )
+            });
+            self.fetch(&op, "alerts", &s).await
+        })
+        .await
+    }
+
+    async fn mark_alerts_published(&self, tenant: &TenantId, ids: &[String]) -> StoreResult<u64> {
+        let op = self.op("mark_alerts_published");
+        op.run(async {
+            let mut stmts = Vec::new();
+            for chunk in ids.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1).saturating_sub(1).max(1)) {
+                stmts.push(stmt(|p| {
+                    let t = p(text(tenant.as_str()));
+                    let list: Vec<String> = chunk.iter().map(|i| p(text(i))).collect();
+                    format!(
+                        "UPDATE alerts SET pending_publish = 0 WHERE tenant_id = {t} \
+                         AND pending_publish = 1 AND id IN ({})",
+                        list.join(", ")
+                    )
+                }));
+            }
+            if stmts.is_empty() {
+                return Ok(0);
+            }
+            self.backend
+                .execute_all(&stmts)
+                .await
+                .map_err(|e| op.sql(e))
         })
         .await
     }

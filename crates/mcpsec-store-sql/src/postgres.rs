@@ -205,7 +205,11 @@ impl Backend for PostgresBackend {
         Ok(changed)
     }
 
-    async fn execute_all_or_none(&self, stmts: &[Statement]) -> Result<Vec<usize>, sqlx::Error> {
+    async fn execute_all_or_none(
+        &self,
+        stmts: &[Statement],
+        then: &[Statement],
+    ) -> Result<Vec<usize>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let mut unchanged = Vec::new();
         for (i, stmt) in stmts.iter().enumerate() {
@@ -219,6 +223,9 @@ impl Backend for PostgresBackend {
             }
         }
         if unchanged.is_empty() {
+            for stmt in then {
+                bind::<Postgres>(stmt).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
         } else {
             tx.rollback().await?;

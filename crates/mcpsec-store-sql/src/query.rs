@@ -260,6 +260,12 @@ pub fn list_findings(tenant: &TenantId, filter: &FindingFilter) -> Statement {
 // Alerts -------------------------------------------------------------------
 
 pub fn insert_alert(a: &Alert) -> StoreResult<Statement> {
+    insert_alert_marked(a, false)
+}
+
+/// [`insert_alert`], with the alert marked pending publication when
+/// `pending` (the outbox of correlation alerts, migration 0013).
+pub fn insert_alert_marked(a: &Alert, pending: bool) -> StoreResult<Statement> {
     let body = record::encode("alerts", &a.id, a)?;
     let created = record::unix_nanos("alerts", &a.id, a.created_at)?;
     let mut stmt = Statement::new("");
@@ -270,9 +276,11 @@ pub fn insert_alert(a: &Alert) -> StoreResult<Statement> {
     let e = stmt.arg(Arg::OptText(a.entity.clone()));
     let c = stmt.arg(Arg::Int(created));
     let b = stmt.arg(Arg::Text(body));
+    let p = stmt.arg(Arg::Int(i64::from(pending)));
     stmt.sql = format!(
-        "INSERT INTO alerts (tenant_id, id, rule_id, severity_rank, entity, created_at_ns, body) \
-         VALUES ({t}, {i}, {r}, {s}, {e}, {c}, {b}) ON CONFLICT (tenant_id, id) DO NOTHING"
+        "INSERT INTO alerts \
+         (tenant_id, id, rule_id, severity_rank, entity, created_at_ns, body, pending_publish) \
+         VALUES ({t}, {i}, {r}, {s}, {e}, {c}, {b}, {p}) ON CONFLICT (tenant_id, id) DO NOTHING"
     );
     Ok(stmt)
 }

@@ -198,7 +198,11 @@ impl Backend for SqliteBackend {
         Ok(changed)
     }
 
-    async fn execute_all_or_none(&self, stmts: &[Statement]) -> Result<Vec<usize>, sqlx::Error> {
+    async fn execute_all_or_none(
+        &self,
+        stmts: &[Statement],
+        then: &[Statement],
+    ) -> Result<Vec<usize>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let mut unchanged = Vec::new();
         for (i, stmt) in stmts.iter().enumerate() {
@@ -212,6 +216,9 @@ impl Backend for SqliteBackend {
             }
         }
         if unchanged.is_empty() {
+            for stmt in then {
+                bind::<Sqlite>(stmt).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
         } else {
             tx.rollback().await?;

@@ -14,6 +14,7 @@ use crate::store::{alert, t};
 pub async fn run_detection_conformance(store: &dyn Store) {
     rules_crud_and_version(store).await;
     correlation_states(store).await;
+    correlation_alert_outbox(store).await;
     alert_technique_filter(store).await;
     detection_tenant_isolation(store).await;
 }
@@ -106,6 +107,7 @@ pub async fn correlation_states(store: &dyn Store) {
                 write("c1/bob", Some(json!({"members": [1, 2]})), None),
                 write("c1/alice", Some(json!({"members": []})), None),
             ],
+            &[],
         )
         .await
         .unwrap();
@@ -129,6 +131,7 @@ pub async fn correlation_states(store: &dyn Store) {
                 write("c1/bob", Some(json!({"members": [3]})), Some(bob_v)),
                 write("c1/alice", None, Some(alice_v)),
             ],
+            &[],
         )
         .await
         .unwrap();
@@ -143,7 +146,10 @@ pub async fn correlation_states(store: &dyn Store) {
         .map(|i| write(&format!("k{i:05}"), Some(json!(i)), None))
         .collect();
     assert_eq!(
-        store.save_correlation_states(&tenant, &many).await.unwrap(),
+        store
+            .save_correlation_states(&tenant, &many, &[])
+            .await
+            .unwrap(),
         SaveOutcome::Saved
     );
     let keys: Vec<String> = many.iter().map(|w| w.key.clone()).collect();
@@ -156,7 +162,10 @@ pub async fn correlation_states(store: &dyn Store) {
         1200
     );
     assert_eq!(
-        store.save_correlation_states(&tenant, &[]).await.unwrap(),
+        store
+            .save_correlation_states(&tenant, &[], &[])
+            .await
+            .unwrap(),
         SaveOutcome::Saved
     );
     correlation_version_conflicts(store).await;
@@ -171,8 +180,8 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
     // Insert-if-absent race: both expect absence, one wins.
     let (wa, wb) = ([s("g", json!("a"), None)], [s("g", json!("b"), None)]);
     let (a, b) = tokio::join!(
-        store.save_correlation_states(&tenant, &wa),
-        store.save_correlation_states(&tenant, &wb),
+        store.save_correlation_states(&tenant, &wa, &[]),
+        store.save_correlation_states(&tenant, &wb, &[]),
     );
     let outcomes = [a.unwrap(), b.unwrap()];
     let conflicts = outcomes
@@ -188,8 +197,8 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
         [s("g", json!("b2"), Some(v))],
     );
     let (a, b) = tokio::join!(
-        store.save_correlation_states(&tenant, &wa),
-        store.save_correlation_states(&tenant, &wb),
+        store.save_correlation_states(&tenant, &wa, &[]),
+        store.save_correlation_states(&tenant, &wb, &[]),
     );
     let outcomes = [a.unwrap(), b.unwrap()];
     let winner = match &outcomes {
@@ -212,6 +221,7 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
         .save_correlation_states(
             &tenant,
             &[s("new", json!(1), None), s("g", json!("stale"), Some(v))],
+            &[],
         )
         .await
         .unwrap();
@@ -223,7 +233,7 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
     // deleting an already deleted key conflicts.
     assert_eq!(
         store
-            .save_correlation_states(&tenant, &[write("g", None, Some(v))])
+            .save_correlation_states(&tenant, &[write("g", None, Some(v))], &[])
             .await
             .unwrap(),
         SaveOutcome::Conflict(vec!["g".to_string()])
@@ -231,7 +241,7 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
     assert_eq!(version_of(store, &tenant, "g").await, Some(fresh));
     assert_eq!(
         store
-            .save_correlation_states(&tenant, &[write("g", None, Some(fresh))])
+            .save_correlation_states(&tenant, &[write("g", None, Some(fresh))], &[])
             .await
             .unwrap(),
         SaveOutcome::Saved
@@ -239,7 +249,7 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
     assert_eq!(version_of(store, &tenant, "g").await, None);
     assert_eq!(
         store
-            .save_correlation_states(&tenant, &[write("g", None, Some(fresh))])
+            .save_correlation_states(&tenant, &[write("g", None, Some(fresh))], &[])
             .await
             .unwrap(),
         SaveOutcome::Conflict(vec!["g".to_string()])
@@ -247,7 +257,7 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
     // Absent and staying absent is a no-op.
     assert_eq!(
         store
-            .save_correlation_states(&tenant, &[write("g", None, None)])
+            .save_correlation_states(&tenant, &[write("g", None, None)], &[])
             .await
             .unwrap(),
         SaveOutcome::Saved
@@ -260,7 +270,7 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
     live.expires_at = Some(t(1) + chrono::Duration::days(36500));
     let keep = s("keep", json!(1), None);
     store
-        .save_correlation_states(&tenant, &[old, live, keep])
+        .save_correlation_states(&tenant, &[old, live, keep], &[])
         .await
         .unwrap();
     let swept = store.delete_expired_correlation_states(t(2)).await.unwrap();
@@ -268,6 +278,138 @@ pub async fn correlation_version_conflicts(store: &dyn Store) {
     assert_eq!(version_of(store, &tenant, "old").await, None);
     assert!(version_of(store, &tenant, "live").await.is_some());
     assert!(version_of(store, &tenant, "keep").await.is_some());
+}
+
+/// Correlation alerts are saved with their states in one transaction and
+/// stay pending publication until marked; a conflicting save stores neither.
+pub async fn correlation_alert_outbox(store: &dyn Store) {
+    let tenant = crate::unique_tenant("outbox");
+    let other = crate::unique_tenant("outbox-other");
+    let mine = |a: &mcpsec_core::domain::Alert| a.tenant == tenant;
+    let a1 = alert(
+        &tenant,
+        "corr-1",
+        "c1",
+        Severity::High,
+        Some("host:a"),
+        t(1),
+    );
+    let a2 = alert(
+        &tenant,
+        "corr-2",
+        "c1",
+        Severity::High,
+        Some("host:b"),
+        t(2),
+    );
+    let listed = |filter: AlertFilter| {
+        let tenant = tenant.clone();
+        async move { store.list_alerts(&tenant, &filter).await.unwrap() }
+    };
+
+    assert_eq!(
+        store
+            .save_correlation_states(
+                &tenant,
+                &[write("g", Some(json!(1)), None)],
+                std::slice::from_ref(&a1)
+            )
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    let v = version_of(store, &tenant, "g").await.unwrap();
+    assert_eq!(listed(AlertFilter::default()).await, vec![a1.clone()]);
+    // The technique index is written in the same transaction.
+    let by_technique = AlertFilter {
+        technique: Some("T1059".into()),
+        ..Default::default()
+    };
+    assert_eq!(listed(by_technique).await.len(), 1);
+
+    // A stale save conflicts and stores neither its state nor its alert.
+    assert_eq!(
+        store
+            .save_correlation_states(
+                &tenant,
+                &[write("g", Some(json!(2)), Some(v + 7))],
+                std::slice::from_ref(&a2)
+            )
+            .await
+            .unwrap(),
+        SaveOutcome::Conflict(vec!["g".to_string()])
+    );
+    assert_eq!(listed(AlertFilter::default()).await.len(), 1);
+
+    // An alert of another tenant is refused, nothing written.
+    let foreign = alert(&other, "corr-x", "c1", Severity::Low, None, t(1));
+    assert!(
+        store
+            .save_correlation_states(&tenant, &[write("g", Some(json!(3)), Some(v))], &[foreign])
+            .await
+            .is_err()
+    );
+    assert_eq!(version_of(store, &tenant, "g").await, Some(v));
+    assert!(listed(AlertFilter::default()).await.iter().all(mine));
+
+    // Pending until marked; only those created before the cut-off.
+    let pending: Vec<_> = store
+        .pending_alerts(t(2), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(mine)
+        .collect();
+    assert_eq!(pending, vec![a1.clone()]);
+    store
+        .save_correlation_states(&tenant, &[], std::slice::from_ref(&a2))
+        .await
+        .unwrap();
+    let ids = |v: Vec<mcpsec_core::domain::Alert>| -> Vec<String> {
+        v.into_iter().filter(mine).map(|a| a.id).collect()
+    };
+    assert_eq!(
+        ids(store.pending_alerts(t(3), 1000).await.unwrap()),
+        vec!["corr-1", "corr-2"]
+    );
+    // Alerts stored the plain way are not pending.
+    let plain = alert(&tenant, "rule-1", "r1", Severity::Low, None, t(1));
+    assert!(store.insert_alert(&plain).await.unwrap());
+    assert_eq!(
+        ids(store.pending_alerts(t(3), 1000).await.unwrap()),
+        vec!["corr-1", "corr-2"]
+    );
+    // Marking is per tenant: another tenant's call changes nothing.
+    assert_eq!(
+        store
+            .mark_alerts_published(&other, &["corr-1".to_string()])
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .mark_alerts_published(&tenant, &["corr-1".to_string(), "nope".to_string()])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        ids(store.pending_alerts(t(3), 1000).await.unwrap()),
+        vec!["corr-2"]
+    );
+    // Saving an already stored alert again (a redelivery) keeps one copy and
+    // does not make a published alert pending again.
+    store
+        .save_correlation_states(&tenant, &[], std::slice::from_ref(&a1))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(store.pending_alerts(t(3), 1000).await.unwrap()),
+        vec!["corr-2"]
+    );
+    assert_eq!(listed(AlertFilter::default()).await.len(), 3);
+    assert_eq!(store.mark_alerts_published(&tenant, &[]).await.unwrap(), 0);
 }
 
 pub async fn alert_technique_filter(store: &dyn Store) {
@@ -339,7 +481,7 @@ pub async fn detection_tenant_isolation(store: &dyn Store) {
     assert!(store.get_rule(&a, "r1").await.unwrap().is_some());
 
     store
-        .save_correlation_states(&a, &[write("k", Some(json!(1)), None)])
+        .save_correlation_states(&a, &[write("k", Some(json!(1)), None)], &[])
         .await
         .unwrap();
     let a_v = version_of(store, &a, "k").await;
@@ -352,7 +494,7 @@ pub async fn detection_tenant_isolation(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .save_correlation_states(&b, &[write("k", None, a_v)])
+            .save_correlation_states(&b, &[write("k", None, a_v)], &[])
             .await
             .unwrap(),
         SaveOutcome::Conflict(vec!["k".to_string()]),

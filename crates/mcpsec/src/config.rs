@@ -58,7 +58,7 @@ pub struct Config {
 }
 
 /// `[detection]`: streaming Sigma detection in the worker.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectionConfig {
     /// Sigma rules every tenant gets: a directory (searched recursively for
@@ -77,6 +77,28 @@ pub struct DetectionConfig {
     /// The tenant syslog messages belong to (required with a listener).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub syslog_tenant: Option<String>,
+    /// Seconds between detection maintenance rounds of a worker: deleting
+    /// correlation groups idle past their timespan and republishing
+    /// correlation alerts a crash left unpublished. 0 turns it off.
+    #[serde(default = "default_maintenance_secs")]
+    pub maintenance_interval_secs: u64,
+}
+
+fn default_maintenance_secs() -> u64 {
+    60
+}
+
+impl Default for DetectionConfig {
+    fn default() -> Self {
+        DetectionConfig {
+            rules_dir: None,
+            mapping: None,
+            syslog_udp: None,
+            syslog_tcp: None,
+            syslog_tenant: None,
+            maintenance_interval_secs: default_maintenance_secs(),
+        }
+    }
 }
 
 /// `[auth]`: authentication, login lockout and rate limits of the API

@@ -427,8 +427,12 @@ impl DetectionService {
         // changed them meanwhile (optimistic concurrency). On a conflict the
         // states are reloaded and the batch's members re-applied: members are
         // idempotent by event id and firings deterministic, so the result
-        // equals applying both writers' members serially. Alerts are stored
-        // only once the states are saved.
+        // equals applying both writers' members serially. The correlation
+        // alerts are stored in the same transaction as the states, pending
+        // publication (a redelivered batch would not fire them again), and
+        // marked published once `alert.created` is on the bus; the
+        // maintenance task republishes any a crash left pending.
+        let mut stored: Vec<Alert> = Vec::new();
         if !inputs.is_empty() {
             inputs.sort_by_key(|i| i.member.time);
             let mut attempt = 0u32;
@@ -436,18 +440,17 @@ impl DetectionService {
                 attempt += 1;
                 let (corr_alerts, writes) =
                     advance_correlations(b, tenant, &engine, &inputs, now).await?;
-                if writes.is_empty() {
-                    alerts.extend(corr_alerts);
+                if writes.is_empty() && corr_alerts.is_empty() {
                     break;
                 }
                 match b
                     .store
-                    .save_correlation_states(tenant, &writes)
+                    .save_correlation_states(tenant, &writes, &corr_alerts)
                     .await
                     .map_err(unavailable_or_failed)?
                 {
                     SaveOutcome::Saved => {
-                        alerts.extend(corr_alerts);
+                        stored = corr_alerts;
                         break;
                     }
                     SaveOutcome::Conflict(keys) => {
@@ -466,7 +469,7 @@ impl DetectionService {
             }
         }
 
-        let mut messages = Vec::with_capacity(alerts.len());
+        let mut messages = Vec::with_capacity(alerts.len() + stored.len());
         for a in &alerts {
             if b.store
                 .insert_alert(a)
@@ -477,6 +480,10 @@ impl DetectionService {
             }
             messages.push(alert_message(a)?);
         }
+        metrics::counter!("mcpsec_detection_alerts_total").increment(stored.len() as u64);
+        for a in &stored {
+            messages.push(alert_message(a)?);
+        }
         if !messages.is_empty() {
             // Published on every delivery (at least once); the event id is the
             // alert id, so the store records each alert.created once.
@@ -485,7 +492,105 @@ impl DetectionService {
                 .await
                 .map_err(|e| HandlerError::Unavailable(e.to_string()))?;
         }
+        mark_published(b.store.as_ref(), tenant, &stored).await;
         Ok(())
+    }
+}
+
+/// Clears the pending mark of alerts whose `alert.created` was published. A
+/// failure only means the maintenance task publishes them once more (the
+/// event id is the alert id, so consumers see one alert).
+async fn mark_published(store: &dyn Store, tenant: &TenantId, alerts: &[Alert]) {
+    if alerts.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = alerts.iter().map(|a| a.id.clone()).collect();
+    if let Err(err) = store.mark_alerts_published(tenant, &ids).await {
+        tracing::warn!(%tenant, error = %err, alerts = ids.len(), "marking alerts published failed; the maintenance task will republish them");
+    }
+}
+
+/// What the detection maintenance task does each round.
+#[derive(Debug, Clone, Copy)]
+pub struct MaintenanceConfig {
+    /// Time between rounds.
+    pub interval: std::time::Duration,
+    /// How old a pending alert must be before it is republished (leaves the
+    /// handler that stored it time to publish it itself).
+    pub pending_grace: std::time::Duration,
+    /// Pending alerts republished per round at most.
+    pub batch: usize,
+}
+
+/// What one maintenance round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MaintenanceRound {
+    /// Idle correlation groups deleted.
+    pub expired_states: u64,
+    /// Pending alerts published again.
+    pub republished_alerts: u64,
+}
+
+/// One maintenance round at `now`: deletes correlation states idle past their
+/// timespan and publishes `alert.created` for correlation alerts a crash
+/// left pending (stored with their state, never published).
+pub async fn maintenance_round(
+    b: &Backends,
+    cfg: &MaintenanceConfig,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<MaintenanceRound> {
+    let expired_states = b.store.delete_expired_correlation_states(now).await?;
+    let grace = chrono::Duration::from_std(cfg.pending_grace)?;
+    let pending = b.store.pending_alerts(now - grace, cfg.batch).await?;
+    let mut by_tenant: HashMap<TenantId, Vec<Alert>> = HashMap::new();
+    for a in pending {
+        by_tenant.entry(a.tenant.clone()).or_default().push(a);
+    }
+    let mut republished_alerts = 0;
+    for (tenant, alerts) in by_tenant {
+        let messages = alerts
+            .iter()
+            .map(alert_message)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        b.bus.publish(messages).await?;
+        republished_alerts += alerts.len() as u64;
+        mark_published(b.store.as_ref(), &tenant, &alerts).await;
+    }
+    metrics::counter!("mcpsec_detection_states_expired_total").increment(expired_states);
+    metrics::counter!("mcpsec_detection_alerts_republished_total").increment(republished_alerts);
+    Ok(MaintenanceRound {
+        expired_states,
+        republished_alerts,
+    })
+}
+
+/// Runs [`maintenance_round`] every `cfg.interval` until `stop` resolves;
+/// a failed round is logged and the next one tried.
+pub async fn run_maintenance(
+    b: Backends,
+    cfg: MaintenanceConfig,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let mut tick = tokio::time::interval(cfg.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        match maintenance_round(&b, &cfg, Utc::now()).await {
+            Ok(r) if r != MaintenanceRound::default() => {
+                tracing::info!(
+                    expired_states = r.expired_states,
+                    republished_alerts = r.republished_alerts,
+                    "detection maintenance"
+                )
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "detection maintenance round failed"),
+        }
     }
 }
 
@@ -693,6 +798,7 @@ impl EventHandler for DetectionService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcpsec_core::store::AlertFilter;
     use serde_json::json;
 
     #[test]
@@ -782,6 +888,103 @@ correlation: {type: event_count, rules: [failed-logon], group-by: [TargetUserNam
             assert_eq!(mine[0].event_ids.len(), 4, "{user}: {:?}", mine[0]);
         }
         assert_eq!(alerts.len(), users.len());
+    }
+
+    /// A worker that stored a correlation alert with its state but died
+    /// before publishing leaves it pending: the redelivered batch does not
+    /// fire again (its members are in the saved state), the maintenance
+    /// round publishes it once. Idle groups are swept.
+    #[tokio::test]
+    async fn maintenance_republishes_pending_alerts_and_sweeps_idle_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "").unwrap();
+        let rules = dir.path().join("rules.yml");
+        std::fs::write(&rules, BRUTE_FORCE).unwrap();
+        let overrides = crate::config::Overrides {
+            data_dir: Some(dir.path().to_path_buf()),
+            log_format: None,
+        };
+        let cfg = crate::config::Config::load(Some(&file), &overrides).unwrap();
+        assert_eq!(cfg.detection.maintenance_interval_secs, 60);
+        let b = crate::backends::build(&cfg).await.unwrap();
+        let topic = EventType::AlertCreated.topic();
+        b.bus
+            .ensure_topics(std::slice::from_ref(&topic))
+            .await
+            .unwrap();
+        let mut alerts_topic = b.bus.subscribe("test-alerts", &[topic]).await.unwrap();
+        let det = DetectionConfig {
+            rules_dir: Some(rules),
+            ..Default::default()
+        };
+        let w = DetectionService::new(BuiltinRules::load(&det).unwrap());
+        let tenant = TenantId::new("maint").unwrap();
+        let mc = MaintenanceConfig {
+            interval: std::time::Duration::from_secs(60),
+            pending_grace: std::time::Duration::from_secs(30),
+            batch: 100,
+        };
+        let later = Utc::now() + chrono::Duration::hours(1);
+
+        // The normal path: the handler publishes and clears the mark.
+        let four: Vec<Event> = (1..=4).map(|m| failed_logon(&tenant, "alice", m)).collect();
+        w.handle(&b, &four).await.unwrap();
+        let all = AlertFilter::default();
+        assert_eq!(b.store.list_alerts(&tenant, &all).await.unwrap().len(), 1);
+        assert!(b.store.pending_alerts(later, 100).await.unwrap().is_empty());
+        let published = alerts_topic
+            .poll(100, std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(published.len(), 1);
+
+        // The crash: state and alert saved, nothing published.
+        let crashed = Alert {
+            tenant: tenant.clone(),
+            id: "corr-crashed".into(),
+            rule_id: "conc-brute-force".into(),
+            title: "brute force".into(),
+            severity: Severity::High,
+            entity: Some("user:bob".into()),
+            techniques: vec![],
+            event_ids: vec!["e1".into()],
+            created_at: Utc::now(),
+        };
+        let saved = b
+            .store
+            .save_correlation_states(&tenant, &[], std::slice::from_ref(&crashed))
+            .await
+            .unwrap();
+        assert_eq!(saved, SaveOutcome::Saved);
+        // Two events of carol: a group below the threshold, idle since 2024.
+        let two: Vec<Event> = (1..=2).map(|m| failed_logon(&tenant, "carol", m)).collect();
+        w.handle(&b, &two).await.unwrap();
+
+        // Within the grace period nothing is republished.
+        let r = maintenance_round(&b, &mc, crashed.created_at)
+            .await
+            .unwrap();
+        assert_eq!(r.republished_alerts, 0);
+        assert!(r.expired_states >= 1, "{r:?}");
+        let r = maintenance_round(&b, &mc, later).await.unwrap();
+        assert_eq!(r.republished_alerts, 1);
+        let again = alerts_topic
+            .poll(100, std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
+        let ids: Vec<String> = again
+            .iter()
+            .map(|d| {
+                let e: Event = serde_json::from_slice(&d.payload).unwrap();
+                e.payload::<AlertCreated>().unwrap().alert_id
+            })
+            .collect();
+        assert_eq!(ids, vec!["corr-crashed".to_string()]);
+        assert_eq!(
+            maintenance_round(&b, &mc, later).await.unwrap(),
+            MaintenanceRound::default()
+        );
     }
 
     #[test]

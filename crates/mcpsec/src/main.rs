@@ -354,6 +354,18 @@ async fn serve(
                 builtin_rules.clone(),
             )))
             .with_handler(Arc::new(vuln_service::VulnService::new()));
+        if cfg.detection.maintenance_interval_secs > 0 {
+            let mc = detection_service::MaintenanceConfig {
+                interval: std::time::Duration::from_secs(cfg.detection.maintenance_interval_secs),
+                pending_grace: std::time::Duration::from_secs(30),
+                batch: 1000,
+            };
+            tokio::spawn(detection_service::run_maintenance(
+                b.clone(),
+                mc,
+                shutdown_signal(stop_rx.clone()),
+            ));
+        }
         Some(tokio::spawn(w.run(shutdown_signal(stop_rx.clone()))))
     } else {
         None
