@@ -35,6 +35,8 @@ pub const MIN_ENCODED_LEN: usize = 40;
 pub struct Analyzer {
     rules: RuleSet,
     caps: CapabilityModel,
+    /// The semantic detector (rule MCP-020), when an embedding model was given.
+    semantic: Option<std::sync::Arc<crate::semantic::SemanticDetector>>,
 }
 
 struct Ctx<'a> {
@@ -53,7 +55,25 @@ impl Default for Analyzer {
 
 impl Analyzer {
     pub fn new(rules: RuleSet, caps: CapabilityModel) -> Analyzer {
-        Analyzer { rules, caps }
+        Analyzer {
+            rules,
+            caps,
+            semantic: None,
+        }
+    }
+
+    /// Enables the `semantic` detector (rule MCP-020) with `detector`.
+    pub fn with_semantic(
+        mut self,
+        detector: impl Into<std::sync::Arc<crate::semantic::SemanticDetector>>,
+    ) -> Analyzer {
+        self.semantic = Some(detector.into());
+        self
+    }
+
+    /// Whether the semantic detector is on.
+    pub fn semantic_enabled(&self) -> bool {
+        self.semantic.is_some()
     }
 
     /// The built-in rules and capability keywords.
@@ -384,6 +404,39 @@ impl Analyzer {
                 Some((
                     format!("{}: {n} characters (limit {OVERSIZED_CHARS})", rule.message),
                     format!("{}…", text::render_visible(&head)),
+                ))
+            }
+            Detector::Semantic => {
+                let det = self.semantic.as_ref()?;
+                // Embed the text as the model would read it: hidden characters
+                // removed, look-alikes folded.
+                let folded;
+                let s = if s
+                    .chars()
+                    .any(|c| text::needs_escape(c) || text::confusable(c).is_some())
+                {
+                    folded = text::skeleton(s);
+                    folded.as_str()
+                } else {
+                    s
+                };
+                let hit = match det.check(s) {
+                    Ok(h) => h?,
+                    Err(e) => {
+                        tracing::warn!(server = ctx.server, tool = ?ctx.tool, error = %e, "semantic detector failed on a text");
+                        return None;
+                    }
+                };
+                Some((
+                    format!(
+                        "{}: a sentence means the same as the {} intent '{}' (similarity {:.2}, best benign {:.2})",
+                        rule.message,
+                        hit.category,
+                        hit.intent,
+                        hit.similarity,
+                        hit.benign_similarity
+                    ),
+                    text::evidence(s, hit.start, hit.end),
                 ))
             }
             _ => None,

@@ -30,6 +30,7 @@ pub mod proxy;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod semantic;
 pub mod serve;
 pub mod server;
 pub mod text;

@@ -132,6 +132,7 @@ detectors! {
     PlainHttp => "plain_http" [ServerConfig],
     ShellCommand => "shell_command" [ServerConfig],
     BroadFsRoot => "broad_fs_root" [ServerConfig],
+    Semantic => "semantic" [ToolDescription, ParamDescription, SchemaValue],
 }
 
 impl FromStr for Detector {
