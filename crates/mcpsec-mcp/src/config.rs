@@ -583,9 +583,24 @@ fn password_name() -> &'static Regex {
 
 /// Values that are references or placeholders, not secrets.
 pub fn is_placeholder(v: &str) -> bool {
-    let l = v.trim().to_ascii_lowercase();
+    let t = v.trim();
+    // `Bearer $TOKEN`, `Bearer ${input:token}`: the scheme before a reference.
+    let t = t
+        .strip_prefix("Bearer ")
+        .or_else(|| t.strip_prefix("bearer "))
+        .or_else(|| t.strip_prefix("Token "))
+        .map(str::trim)
+        .unwrap_or(t);
+    if is_env_var_name(t) {
+        // The value names a variable (`GITHUB_TOKEN`) instead of holding a secret.
+        return true;
+    }
+    let l = t.to_ascii_lowercase();
     l.is_empty()
         || l.starts_with('$')
+        || l.starts_with("{env:")
+        || l.starts_with("{file:")
+        || l.starts_with("env:")
         || l.starts_with('%') && l.ends_with('%')
         || l.starts_with('<') && l.ends_with('>')
         || l.starts_with("{{")
@@ -606,6 +621,29 @@ pub fn is_placeholder(v: &str) -> bool {
         ]
         .iter()
         .any(|p| l.contains(p))
+}
+
+/// An environment variable name such as `GITHUB_TOKEN` or `OPENAI_API_KEY`
+/// (upper case, at least one underscore): a reference, not a secret value.
+pub fn is_env_var_name(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 3
+        && b[0].is_ascii_uppercase()
+        && b.contains(&b'_')
+        && !b.ends_with(b"_")
+        && !v.contains("__")
+        && b
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+/// Flags that take the *name* or location of a secret, not the secret
+/// (`--api-key-env OPENAI_API_KEY`, `--token-file ~/.token`).
+fn names_secret_elsewhere(flag: &str) -> bool {
+    let f = flag.to_ascii_lowercase();
+    ["env", "var", "file", "path", "dir", "name", "header"]
+        .iter()
+        .any(|w| f.split(['-', '_']).any(|p| p == *w))
 }
 
 /// Why `value` (named `name`, if it has a name) is an inline secret, if it is:
@@ -668,7 +706,8 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
     let mut next_secret: Option<&str> = None;
     for a in args {
         if let Some(flag) = next_secret.take()
-            && (secret_kind(Some(flag), a).is_some() || !a.starts_with('-') && !is_placeholder(a))
+            && (secret_kind(Some(flag), a).is_some()
+                || !a.starts_with('-') && !is_placeholder(a) && !names_secret_elsewhere(flag))
         {
             out.push(Secret::REDACTED.to_string());
             continue;
@@ -676,7 +715,8 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
         if let Some((flag, value)) = a.split_once('=')
             && let Some(f) =
                 secret_flag(flag).or_else(|| secret_name().is_match(flag).then_some(flag))
-            && secret_kind(Some(f), value).is_some()
+            && (secret_kind(Some(f), value).is_some()
+                && !(names_secret_elsewhere(f) && secret_kind(None, value).is_none()))
         {
             out.push(format!("{flag}={}", Secret::REDACTED));
             continue;
