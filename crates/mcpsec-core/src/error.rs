@@ -23,6 +23,8 @@ pub enum ErrorCode {
     NotFound,
     /// The change conflicts with the current state (e.g. a forbidden lifecycle transition).
     Conflict,
+    /// An `If-Match` precondition failed: the record changed since it was read.
+    PreconditionFailed,
     /// A parameter is out of range or otherwise invalid.
     InvalidArgument,
     /// No valid credential: missing, malformed, unknown, expired or revoked.
@@ -65,6 +67,7 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
+        ErrorCode::PreconditionFailed,
         ErrorCode::InvalidArgument,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -86,6 +89,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
+            ErrorCode::PreconditionFailed => 412,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::BusUnavailable
@@ -104,6 +108,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::PreconditionFailed => "precondition_failed",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
@@ -118,7 +123,7 @@ impl ErrorCode {
     pub fn kind(self) -> ErrorKind {
         match self.http_status() {
             404 => ErrorKind::NotFound,
-            409 => ErrorKind::Conflict,
+            409 | 412 => ErrorKind::Conflict,
             503 | 429 => ErrorKind::Unavailable,
             500 => ErrorKind::Internal,
             _ => ErrorKind::Invalid,

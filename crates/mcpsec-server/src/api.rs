@@ -239,7 +239,7 @@ pub fn router_with_capabilities(
         api_definition: swagger_ui_dist::OpenApiSource::Uri("/api/v1/openapi.json"),
         title: Some("mcpsec API"),
     };
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -308,7 +308,10 @@ pub fn router_with_capabilities(
         // authentication layer (`grpc::GRPC_POLICY`).
         .merge(crate::grpc::router(state, authenticator))
         .merge(swagger_ui_dist::generate_routes(docs))
-        .fallback(not_found)
+        .fallback(not_found);
+    // ETags and If-None-Match/If-Match (`etag`), answered inside the limits.
+    let app = crate::deprecation::layer(app, crate::deprecation::DEPRECATED);
+    crate::etag::layer(app)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
 }

@@ -97,7 +97,7 @@ pub fn status(e: ApiError) -> Status {
         | ErrorCode::InvalidArgument => Code::InvalidArgument,
         ErrorCode::PayloadTooLarge | ErrorCode::RateLimited => Code::ResourceExhausted,
         ErrorCode::NotFound => Code::NotFound,
-        ErrorCode::Conflict => Code::FailedPrecondition,
+        ErrorCode::Conflict | ErrorCode::PreconditionFailed => Code::FailedPrecondition,
         ErrorCode::Unauthenticated => Code::Unauthenticated,
         ErrorCode::Forbidden => Code::PermissionDenied,
         ErrorCode::BusUnavailable

@@ -8,8 +8,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod deprecation;
 pub mod detection;
 pub mod error;
+pub mod etag;
 pub mod graphql;
 pub mod grpc;
 pub mod metrics;
