@@ -86,8 +86,15 @@ pub enum AuditCommand {
         #[arg(long)]
         tenant: Option<String>,
         /// Output file (default: stdout).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "syslog")]
         output: Option<std::path::PathBuf>,
+        /// Send each record as an RFC 5424 message to a syslog receiver
+        /// instead: `udp://host:514` or `tcp://host:514` (docs/security.md).
+        #[arg(long, value_name = "URL")]
+        syslog: Option<String>,
+        /// Only records after this sequence number (to forward incrementally).
+        #[arg(long, default_value_t = 0)]
+        after: u64,
     },
 }
 
@@ -337,7 +344,38 @@ pub async fn audit(cfg: Config, command: AuditCommand) -> anyhow::Result<()> {
                 v.head()
             );
         }
-        AuditCommand::Export { tenant, output } => {
+        AuditCommand::Export {
+            tenant,
+            syslog: Some(url),
+            after,
+            ..
+        } => {
+            let tenant = tenant_arg(tenant.as_deref())?;
+            let mut sink = crate::audit_syslog::SyslogSink::connect(&url)?;
+            let host = crate::audit_syslog::hostname();
+            let (mut after, mut n, mut last) = (after, 0u64, None);
+            loop {
+                let page = store.list_audit(tenant.as_ref(), after, PAGE).await?;
+                let Some(tail) = page.last() else { break };
+                after = tail.seq;
+                for r in &page {
+                    sink.send(&crate::audit_syslog::format_record(r, &host)?)?;
+                    n += 1;
+                    last = Some(r.seq);
+                }
+            }
+            sink.flush()?;
+            match last {
+                Some(seq) => eprintln!("sent {n} audit records to {url} (last seq {seq})"),
+                None => eprintln!("no audit records to send"),
+            }
+        }
+        AuditCommand::Export {
+            tenant,
+            output,
+            after,
+            ..
+        } => {
             let tenant = tenant_arg(tenant.as_deref())?;
             let mut out: Box<dyn Write> = match &output {
                 Some(path) => Box::new(std::io::BufWriter::new(
@@ -346,7 +384,7 @@ pub async fn audit(cfg: Config, command: AuditCommand) -> anyhow::Result<()> {
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
-            let mut after = 0;
+            let mut after = after;
             let mut n = 0u64;
             loop {
                 let page = store.list_audit(tenant.as_ref(), after, PAGE).await?;
