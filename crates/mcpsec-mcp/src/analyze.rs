@@ -429,7 +429,7 @@ impl Analyzer {
                 };
                 Some((
                     format!(
-                        "{}: a sentence means the same as the {} intent '{}' (similarity {:.2}, best benign {:.2})",
+                        "{}: close to the {} intent '{}' (similarity {:.2}, best benign {:.2})",
                         rule.message,
                         hit.category,
                         hit.intent,

@@ -47,6 +47,10 @@ struct RuleArgs {
     /// Extra rule file(s) (YAML); rules override built-in ones by id.
     #[arg(long = "rules", value_name = "FILE")]
     rules: Vec<PathBuf>,
+    /// Sentence-embedding model directory (all-MiniLM-L6-v2: config.json,
+    /// tokenizer.json, model.safetensors) for the semantic detector MCP-020.
+    #[arg(long, value_name = "DIR", env = "MCPSEC_EMBEDDING_MODEL")]
+    embedding_model: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -462,10 +466,20 @@ fn analyzer(args: &RuleArgs) -> anyhow::Result<Analyzer> {
             eprintln!("warning: rule skipped: {e}");
         }
     }
-    Ok(Analyzer::new(
-        rules,
-        mcpsec_mcp::flows::CapabilityModel::builtin(),
-    ))
+    let a = Analyzer::new(rules, mcpsec_mcp::flows::CapabilityModel::builtin());
+    Ok(match &args.embedding_model {
+        Some(dir) => {
+            let d = mcpsec_mcp::semantic::SemanticDetector::load(dir)
+                .with_context(|| "--embedding-model / MCPSEC_EMBEDDING_MODEL")?;
+            a.with_semantic(d)
+        }
+        None => {
+            eprintln!(
+                "note: semantic detector MCP-020 off (no --embedding-model DIR or MCPSEC_EMBEDDING_MODEL)"
+            );
+            a
+        }
+    })
 }
 
 /// One entry per server name (a server listed by several clients is contacted once).
