@@ -632,8 +632,7 @@ pub fn is_env_var_name(v: &str) -> bool {
         && b.contains(&b'_')
         && !b.ends_with(b"_")
         && !v.contains("__")
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
 }
 

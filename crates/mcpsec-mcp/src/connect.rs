@@ -1,6 +1,6 @@
 //! Live connections to MCP servers with the official Rust SDK (`rmcp`):
 //! spawn a stdio server (clean environment, timeout) or connect to a
-//! streamable HTTP server, and fetch its server info, tools, prompts and
+//! streamable HTTP or legacy HTTP+SSE server, and fetch its server info, tools, prompts and
 //! resources into an [`Inventory`].
 //!
 //! Everything is bounded: one overall timeout per server (spawn, handshake
@@ -11,8 +11,10 @@
 //! servers at 16 MiB (rmcp's codec limit). A server that fails, hangs or
 //! crashes yields a [`ConnectError`] naming it; callers go on with the others.
 //!
-//! Legacy HTTP+SSE servers are not supported by rmcp any more (it removed the
-//! SSE client transport); they are reported as [`ConnectError::Unsupported`].
+//! Legacy HTTP+SSE servers (MCP 2024-11-05) are connected with
+//! [`crate::sse::SseClientTransport`] (rmcp 3 has no SSE client): when the
+//! config says `sse`, and as a fallback when a streamable HTTP URL answers
+//! `POST` with 404 or 405.
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -111,6 +113,9 @@ pub struct Inventory {
     pub tools: Vec<Tool>,
     pub prompts: Vec<Value>,
     pub resources: Vec<Value>,
+    /// `resources/templates/list` (`uriTemplate`, `name`, `description`…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_templates: Vec<Value>,
     /// Non-fatal problems (a list call the server does not support, truncation).
     pub warnings: Vec<String>,
 }
@@ -133,7 +138,7 @@ pub async fn inventory(cfg: &ServerConfig, limits: &Limits) -> Result<Inventory,
     let fut = async {
         match cfg.transport {
             Transport::Stdio => inventory_stdio(cfg, limits).await,
-            Transport::Http => {
+            Transport::Http | Transport::Sse => {
                 let url = cfg.url.clone().ok_or_else(|| ConnectError::Protocol {
                     server: cfg.name.clone(),
                     what: "config",
@@ -144,14 +149,12 @@ pub async fn inventory(cfg: &ServerConfig, limits: &Limits) -> Result<Inventory,
                     .iter()
                     .map(|(k, v)| (k.clone(), v.expose().to_string()))
                     .collect();
-                inventory_http(&cfg.name, &url, &headers, limits).await
+                if cfg.transport == Transport::Sse {
+                    inventory_sse(&cfg.name, &url, &headers, limits).await
+                } else {
+                    inventory_http(&cfg.name, &url, &headers, limits).await
+                }
             }
-            Transport::Sse => Err(ConnectError::Unsupported {
-                server: cfg.name.clone(),
-                message: "legacy HTTP+SSE transport: the rmcp SDK has no SSE client; \
-                          scan it offline with --tools-dir"
-                    .into(),
-            }),
         }
     };
     match tokio::time::timeout(limits.timeout, fut).await {
@@ -202,7 +205,9 @@ pub fn stdio_command(command: &str, cfg: &ServerConfig) -> tokio::process::Comma
 }
 
 /// Connects to a streamable HTTP server at `url` (`headers` are sent with
-/// every request) and fetches its inventory.
+/// every request) and fetches its inventory. When that fails and the server
+/// answers a `POST` with 404 or 405, it is a legacy HTTP+SSE server (as the
+/// MCP clients do, the same URL is then tried with `GET` as an SSE stream).
 pub async fn inventory_http(
     server: &str,
     url: &str,
@@ -232,12 +237,102 @@ pub async fn inventory_http(
         custom.insert(name, value);
     }
     let config = config.custom_headers(custom);
-    let client = reqwest::Client::builder()
+    let client = http_client(server, limits)?;
+    let transport = StreamableHttpClientTransport::with_client(client.clone(), config);
+    match list_all(server, transport, limits).await {
+        Ok(inv) => Ok(inv),
+        Err(e @ ConnectError::Protocol { .. }) => {
+            if legacy_sse_status(&client, url, headers).await {
+                tracing::debug!(server, url, "POST answered 404/405: trying legacy HTTP+SSE");
+                let mut inv = inventory_sse(server, url, headers, limits).await?;
+                inv.warnings.push(format!(
+                    "server `{server}`: not streamable HTTP (POST answered 404/405); \
+                     connected with the legacy HTTP+SSE transport"
+                ));
+                Ok(inv)
+            } else {
+                Err(e)
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `url` answers a JSON-RPC `POST` with 404 or 405, the sign of a
+/// legacy HTTP+SSE server (its SSE URL accepts only `GET`).
+async fn legacy_sse_status(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+) -> bool {
+    let Ok(headers) = header_map(headers) else {
+        return false;
+    };
+    let probe = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "ping"});
+    match client
+        .post(url)
+        .headers(headers)
+        .header(
+            reqwest::header::ACCEPT,
+            "application/json, text/event-stream",
+        )
+        .json(&probe)
+        .send()
+        .await
+    {
+        Ok(r) => matches!(r.status().as_u16(), 404 | 405),
+        Err(_) => false,
+    }
+}
+
+/// Connects to a legacy HTTP+SSE server (MCP 2024-11-05) whose event stream
+/// is at `url` and fetches its inventory ([`crate::sse`]).
+pub async fn inventory_sse(
+    server: &str,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    limits: &Limits,
+) -> Result<Inventory, ConnectError> {
+    install_crypto_provider();
+    let client = http_client(server, limits)?;
+    let headers = header_map(headers).map_err(|message| ConnectError::Protocol {
+        server: server.to_string(),
+        what: "config",
+        message,
+    })?;
+    let transport =
+        crate::sse::SseClientTransport::connect(client, url, headers, limits.max_response)
+            .await
+            .map_err(|e| ConnectError::Protocol {
+                server: server.to_string(),
+                what: "SSE connect",
+                message: e.to_string(),
+            })?;
+    list_all(server, transport, limits).await
+}
+
+fn http_client(server: &str, limits: &Limits) -> Result<reqwest::Client, ConnectError> {
+    reqwest::Client::builder()
         .connect_timeout(limits.timeout)
         .build()
-        .map_err(|e| proto(format!("HTTP client: {e}")))?;
-    let transport = StreamableHttpClientTransport::with_client(client, config);
-    list_all(server, transport, limits).await
+        .map_err(|e| ConnectError::Protocol {
+            server: server.to_string(),
+            what: "config",
+            message: format!("HTTP client: {e}"),
+        })
+}
+
+/// The configured headers as a [`reqwest::header::HeaderMap`].
+fn header_map(headers: &BTreeMap<String, String>) -> Result<reqwest::header::HeaderMap, String> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (k, v) in headers {
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|e| format!("header {k}: {e}"))?;
+        let value =
+            reqwest::header::HeaderValue::from_str(v).map_err(|e| format!("header {k}: {e}"))?;
+        map.insert(name, value);
+    }
+    Ok(map)
 }
 
 /// Installs the `ring` rustls provider once (reqwest is built without one).
@@ -288,6 +383,7 @@ where
         }
     }
     let mut resources = Vec::new();
+    let mut resource_templates = Vec::new();
     if has("resources") {
         match client.list_all_resources().await {
             Ok(r) => {
@@ -298,6 +394,15 @@ where
             }
             Err(e) => warnings.push(format!("server `{server}`: resources/list: {e}")),
         }
+        match client.list_all_resource_templates().await {
+            Ok(r) => {
+                resource_templates = r
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .collect()
+            }
+            Err(e) => warnings.push(format!("server `{server}`: resources/templates/list: {e}")),
+        }
     }
     let _ = client.cancel().await;
     let mut tools =
@@ -306,6 +411,7 @@ where
         ("tools", tools.len()),
         ("prompts", prompts.len()),
         ("resources", resources.len()),
+        ("resource templates", resource_templates.len()),
     ] {
         if n > limits.max_items {
             warnings.push(format!(
@@ -317,10 +423,18 @@ where
     tools.truncate(limits.max_items);
     prompts.truncate(limits.max_items);
     resources.truncate(limits.max_items);
+    resource_templates.truncate(limits.max_items);
     for t in &mut tools {
         if let Some(d) = &mut t.description {
             truncate_utf8(d, limits.max_description);
         }
+    }
+    for v in prompts
+        .iter_mut()
+        .chain(&mut resources)
+        .chain(&mut resource_templates)
+    {
+        truncate_strings(v, limits.max_description);
     }
     Ok(Inventory {
         server: server.to_string(),
@@ -328,8 +442,19 @@ where
         tools,
         prompts,
         resources,
+        resource_templates,
         warnings,
     })
+}
+
+/// Cuts every string inside `v` to at most `max` bytes.
+fn truncate_strings(v: &mut Value, max: usize) {
+    match v {
+        Value::String(s) => truncate_utf8(s, max),
+        Value::Array(a) => a.iter_mut().for_each(|x| truncate_strings(x, max)),
+        Value::Object(o) => o.values_mut().for_each(|x| truncate_strings(x, max)),
+        _ => {}
+    }
 }
 
 /// Cuts `s` to at most `max` bytes on a character boundary.

@@ -33,6 +33,7 @@ pub mod scan;
 pub mod semantic;
 pub mod serve;
 pub mod server;
+pub mod sse;
 pub mod text;
 pub mod tools;
 

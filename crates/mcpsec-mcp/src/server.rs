@@ -1,7 +1,8 @@
 //! A minimal MCP server core at the JSON-RPC message level: `initialize`,
-//! `ping`, `tools/list`, `tools/call`, empty `prompts/list` and
-//! `resources/list`, over newline-delimited stdio or streamable HTTP (JSON
-//! responses). Used by `mcpsec mcp serve` and by the test server of the
+//! `ping`, `tools/list`, `tools/call`, `prompts/list`, `resources/list` and
+//! `resources/templates/list` (empty unless the handler has some), over
+//! newline-delimited stdio, streamable HTTP (JSON responses) or the legacy
+//! HTTP+SSE transport ([`sse_router`]). Used by `mcpsec mcp serve` and by the test server of the
 //! end-to-end tests. Malformed messages get JSON-RPC errors, never a panic.
 
 use std::sync::Arc;
@@ -44,6 +45,19 @@ pub trait McpHandler: Send + Sync + 'static {
     fn tools(&self) -> Vec<Value>;
     /// Runs a tool: the `CallToolResult` (`{"content": [...], "isError"?}`).
     fn call_tool(&self, name: &str, arguments: &Value) -> Result<Value, RpcError>;
+    /// The `prompts` array of `prompts/list` (the `prompts` capability is
+    /// announced when non-empty).
+    fn prompts(&self) -> Vec<Value> {
+        Vec::new()
+    }
+    /// The `resources` array of `resources/list`.
+    fn resources(&self) -> Vec<Value> {
+        Vec::new()
+    }
+    /// The `resourceTemplates` array of `resources/templates/list`.
+    fn resource_templates(&self) -> Vec<Value> {
+        Vec::new()
+    }
 }
 
 /// Handles one incoming message (text); returns the response text, if any
@@ -97,6 +111,12 @@ pub fn handle<H: McpHandler + ?Sized>(h: &H, msg: &Value) -> Option<Value> {
                 "capabilities": {"tools": {"listChanged": false}},
                 "serverInfo": h.server_info(),
             });
+            if !h.prompts().is_empty() {
+                r["capabilities"]["prompts"] = json!({"listChanged": false});
+            }
+            if !h.resources().is_empty() || !h.resource_templates().is_empty() {
+                r["capabilities"]["resources"] = json!({"listChanged": false});
+            }
             if let Some(i) = h.instructions() {
                 r["instructions"] = Value::String(i);
             }
@@ -113,8 +133,9 @@ pub fn handle<H: McpHandler + ?Sized>(h: &H, msg: &Value) -> Option<Value> {
             ),
             None => Err(RpcError::invalid_params("tools/call: `name` is missing")),
         },
-        "prompts/list" => Ok(json!({"prompts": []})),
-        "resources/list" => Ok(json!({"resources": []})),
+        "prompts/list" => Ok(json!({"prompts": h.prompts()})),
+        "resources/list" => Ok(json!({"resources": h.resources()})),
+        "resources/templates/list" => Ok(json!({"resourceTemplates": h.resource_templates()})),
         other => Err(RpcError {
             code: -32601,
             message: format!("method not found: {other}"),
@@ -201,4 +222,71 @@ pub fn http_router<H: McpHandler>(h: Arc<H>, path: &str) -> axum::Router {
             .get(|| async { StatusCode::METHOD_NOT_ALLOWED })
             .delete(|| async { StatusCode::OK }),
     )
+}
+
+/// An axum router serving `h` over the legacy HTTP+SSE transport (MCP
+/// 2024-11-05): `GET sse_path` opens an event stream whose first event,
+/// `endpoint`, names `messages_path?sessionId=N`; messages `POST`ed there are
+/// answered with 202 and their responses sent on that stream as `message`
+/// events. `POST sse_path` answers 405, as legacy servers do.
+pub fn sse_router<H: McpHandler>(h: Arc<H>, sse_path: &str, messages_path: &str) -> axum::Router {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use axum::http::{StatusCode, Uri};
+    use axum::response::IntoResponse;
+    use axum::response::sse::{Event, Sse};
+    use tokio::sync::mpsc;
+
+    type Sessions = Arc<Mutex<HashMap<u64, mpsc::Sender<String>>>>;
+    let sessions: Sessions = Arc::default();
+    let next = Arc::new(AtomicU64::new(1));
+    let get = {
+        let sessions = sessions.clone();
+        let messages_path = messages_path.to_string();
+        move || {
+            let sessions = sessions.clone();
+            let id = next.fetch_add(1, Ordering::Relaxed);
+            let (tx, rx) = mpsc::channel::<String>(64);
+            sessions.lock().expect("sessions lock").insert(id, tx);
+            let first = Event::default()
+                .event("endpoint")
+                .data(format!("{messages_path}?sessionId={id}"));
+            let rest = futures::stream::unfold(rx, |mut rx| async move {
+                let msg = rx.recv().await?;
+                Some((Event::default().event("message").data(msg), rx))
+            });
+            let stream = futures::StreamExt::map(
+                futures::StreamExt::chain(futures::stream::once(async { first }), rest),
+                Ok::<_, std::convert::Infallible>,
+            );
+            async move { Sse::new(stream) }
+        }
+    };
+    let post = move |uri: Uri, body: axum::body::Bytes| {
+        let h = h.clone();
+        let sessions = sessions.clone();
+        async move {
+            let id = uri
+                .query()
+                .unwrap_or_default()
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("sessionId="))
+                .and_then(|v| v.parse::<u64>().ok());
+            let tx = id.and_then(|id| sessions.lock().expect("sessions lock").get(&id).cloned());
+            let Some(tx) = tx else {
+                return (StatusCode::NOT_FOUND, "unknown session").into_response();
+            };
+            if let Some(resp) = handle_text(&*h, &String::from_utf8_lossy(&body))
+                && tx.send(resp).await.is_err()
+            {
+                return (StatusCode::GONE, "session closed").into_response();
+            }
+            StatusCode::ACCEPTED.into_response()
+        }
+    };
+    axum::Router::new()
+        .route(sse_path, axum::routing::get(get))
+        .route(messages_path, axum::routing::post(post))
 }

@@ -116,7 +116,10 @@ fn env_var_name_shape() {
     assert!(!is_env_var_name("TOKEN"));
     assert!(!is_env_var_name("AKIAIOSFODNN7QWERTYU"));
     assert_eq!(secret_kind(Some("API_KEY"), "OPENAI_API_KEY"), None);
-    assert_eq!(secret_kind(Some("Authorization"), "Bearer $GITHUB_TOKEN"), None);
+    assert_eq!(
+        secret_kind(Some("Authorization"), "Bearer $GITHUB_TOKEN"),
+        None
+    );
     assert_eq!(
         redact_args(&["--api-key-env".into(), "OPENAI_API_KEY".into()]),
         ["--api-key-env", "OPENAI_API_KEY"]
