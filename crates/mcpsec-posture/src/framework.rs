@@ -40,6 +40,9 @@ pub struct Framework {
     #[serde(default)]
     pub version: Option<String>,
     pub controls: Vec<Control>,
+    /// Why checks are mapped where they are (or left out), by check id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rationale: BTreeMap<String, String>,
 }
 
 /// One control and the checks that give evidence for it.

@@ -116,3 +116,55 @@ fn custom_yaml_framework_is_evaluated() {
     assert_eq!(r.score, 50.0);
     assert!(r.controls[0].evidence[0].failures[0].contains("fail.yaml:"));
 }
+
+#[test]
+fn gdpr_maps_image_checks_with_rationale() {
+    let set = PolicySet::builtin();
+    let checks: BTreeSet<&str> = set.policies.iter().map(|p| p.meta.id.as_str()).collect();
+    let gdpr = Framework::resolve("gdpr").unwrap();
+    let in_control = |cid: &str, check: &str| {
+        gdpr.controls
+            .iter()
+            .any(|c| c.id == cid && c.checks.iter().any(|x| x == check))
+    };
+    assert!(in_control("Art.32(1)(b)", "IMG-002"));
+    assert!(in_control("Art.25(2)", "IMG-003"));
+    assert!(in_control("Art.25(1)", "IMG-004"));
+    assert!(
+        !gdpr
+            .controls
+            .iter()
+            .any(|c| c.checks.iter().any(|x| x == "IMG-009"))
+    );
+    for n in 1..=9 {
+        let id = format!("IMG-00{n}");
+        assert!(checks.contains(id.as_str()), "{id} is not a built-in check");
+        assert!(
+            gdpr.rationale.contains_key(&id),
+            "gdpr: no rationale for {id}"
+        );
+    }
+    // Every rationale of every framework names a real check.
+    for fw in Framework::builtin() {
+        for id in fw.rationale.keys() {
+            assert!(
+                checks.contains(id.as_str()),
+                "{}: rationale for unknown {id}",
+                fw.id
+            );
+        }
+    }
+}
+
+#[test]
+fn cis_docker_section_4_has_the_benchmark_controls() {
+    let fw = Framework::resolve("cis-docker").unwrap();
+    let ids: Vec<&str> = fw.controls.iter().map(|c| c.id.as_str()).collect();
+    let want: Vec<String> = (1..=12).map(|n| format!("4.{n}")).collect();
+    assert_eq!(ids, want.iter().map(String::as_str).collect::<Vec<_>>());
+    let c47 = fw.controls.iter().find(|c| c.id == "4.7").unwrap();
+    assert_eq!(
+        c47.title,
+        "Ensure update instructions are not used alone in the Dockerfile"
+    );
+}
