@@ -12,6 +12,7 @@ pub mod detection;
 pub mod domain;
 pub mod error;
 pub mod event;
+pub mod mcp;
 pub mod objstore;
 pub mod posture;
 pub mod secret;

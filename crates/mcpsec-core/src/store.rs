@@ -14,6 +14,7 @@ use crate::domain::{
     Alert, Asset, Component, Finding, FindingStatus, Severity, Tenant, Vulnerability,
 };
 use crate::event::Event;
+use crate::mcp::McpInventoryStore;
 use crate::posture::PostureStore;
 use crate::vulndb::VulnDbStore;
 use crate::{ErrorCode, TenantId};
@@ -101,7 +102,7 @@ pub struct AlertFilter {
 /// The platform's durable record store.
 #[async_trait]
 pub trait Store:
-    AuthStore + DetectionStore + VulnDbStore + PostureStore + Send + Sync + 'static
+    AuthStore + DetectionStore + VulnDbStore + PostureStore + McpInventoryStore + Send + Sync + 'static
 {
     /// A short backend name for logs and metrics (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

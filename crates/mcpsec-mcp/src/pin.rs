@@ -19,8 +19,6 @@ use std::path::Path;
 
 use mcpsec_core::event::{McpToolChanged, ToolChange};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::analyze::{Analyzer, ServerTools};
 use crate::error::PinError;
@@ -64,54 +62,13 @@ impl Default for PinFile {
     }
 }
 
-/// Canonical JSON: object keys sorted (by UTF-16-independent byte order of
-/// the key strings), no insignificant whitespace, strings escaped as
-/// `serde_json` does. Independent of whether `serde_json` preserves order.
-pub fn canonical_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
-}
-
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(o) => {
-            let mut keys: Vec<&String> = o.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                write_canonical(&o[k.as_str()], out);
-            }
-            out.push('}');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(x, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
+/// Canonical JSON (object keys sorted, no whitespace): the form pin hashes
+/// are computed over; shared with the platform (`mcpsec_core::mcp`).
+pub use mcpsec_core::mcp::canonical_json;
 
 /// The pin hash of a tool: `sha256:<hex>`.
 pub fn tool_hash(tool: &Tool) -> String {
-    let doc = serde_json::json!({
-        "name": tool.name,
-        "description": tool.description,
-        "inputSchema": tool.input_schema,
-    });
-    let digest = Sha256::digest(canonical_json(&doc).as_bytes());
-    format!("sha256:{}", hex::encode(digest))
+    mcpsec_core::mcp::tool_hash(&tool.name, tool.description.as_deref(), &tool.input_schema)
 }
 
 impl PinFile {

@@ -19,6 +19,7 @@ mod auth;
 mod backend;
 mod detection;
 mod error;
+mod mcp;
 mod postgres;
 mod posture;
 mod query;

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod bus;
 pub mod detection;
 pub mod objstore;
+pub mod mcp;
 pub mod posture;
 pub mod store;
 pub mod vulndb;

@@ -1,0 +1,283 @@
+//! What the MCP service keeps in the store: the latest inventory of each MCP
+//! server per tenant (server info, tools with their pin hashes, prompts,
+//! resources), submitted by `mcpsec mcp scan --platform` or the guard proxy.
+//! Each submission is compared with the stored one; every added, removed or
+//! changed tool becomes an `mcp.tool_changed` event ([`diff_tools`]).
+//!
+//! [`McpInventoryStore`] is a supertrait of [`Store`](crate::store::Store):
+//! every store backend implements it, and the shared conformance suite in
+//! `mcpsec-testkit` (`mcp`) checks it, tenant isolation included.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::TenantId;
+use crate::event::{McpToolChanged, ToolChange};
+use crate::store::{Page, StoreResult};
+
+/// Longest accepted MCP server name.
+pub const MAX_SERVER_NAME_LEN: usize = 128;
+
+/// Whether `name` is an acceptable server name: 1 to 128 characters, no
+/// control characters and no `/` (it is a path segment of the API).
+pub fn valid_server_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= MAX_SERVER_NAME_LEN
+        && !name.chars().any(|c| c.is_control() || c == '/')
+}
+
+/// One tool of a stored inventory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct McpStoredTool {
+    pub name: String,
+    /// `sha256:` of the canonical `{name, description, inputSchema}` (the pin hash).
+    pub hash: String,
+    /// The tool as the server listed it (`name`, `description`, `inputSchema`, …).
+    #[schema(value_type = Object)]
+    pub definition: Value,
+}
+
+/// The latest inventory of one MCP server of a tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct McpInventory {
+    pub tenant: TenantId,
+    /// The server's name in the client configuration.
+    pub server: String,
+    pub updated_at: DateTime<Utc>,
+    /// Who submitted it (e.g. `mcp-scan`, `mcp-proxy`, a host name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `serverInfo` and capabilities from `initialize`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub server_info: Value,
+    #[serde(default)]
+    pub tools: Vec<McpStoredTool>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub prompts: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub resources: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub resource_templates: Vec<Value>,
+}
+
+/// Canonical JSON: object keys sorted by their bytes, no insignificant
+/// whitespace, strings escaped as `serde_json` does (the form pin hashes are
+/// computed over, independent of key order in the server's output).
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                write_canonical(&o[k.as_str()], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The pin hash of a tool: `sha256:` of the canonical JSON of
+/// `{"name", "description", "inputSchema"}` (a missing description is `null`).
+pub fn tool_hash(name: &str, description: Option<&str>, input_schema: &Value) -> String {
+    use sha2::Digest as _;
+    let doc = serde_json::json!({
+        "name": name,
+        "description": description,
+        "inputSchema": input_schema,
+    });
+    let digest = sha2::Sha256::digest(canonical_json(&doc).as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// A tool of a `tools/list` result as stored: its name and pin hash (a
+/// missing or `null` `inputSchema` counts as `{"type": "object"}`, as the
+/// scanner reads it). The error names the problem.
+pub fn stored_tool(definition: &Value) -> Result<McpStoredTool, String> {
+    let o = definition
+        .as_object()
+        .ok_or("a tool must be a JSON object")?;
+    let name = match o.get("name") {
+        Some(Value::String(n)) if !n.is_empty() => n.clone(),
+        _ => return Err("a tool needs a non-empty string `name`".into()),
+    };
+    let description = match o.get("description") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(d)) => Some(d.as_str()),
+        Some(_) => return Err(format!("tool {name:?}: `description` must be a string")),
+    };
+    let default_schema = serde_json::json!({"type": "object"});
+    let schema = match o.get("inputSchema") {
+        None | Some(Value::Null) => &default_schema,
+        Some(s @ Value::Object(_)) => s,
+        Some(_) => return Err(format!("tool {name:?}: `inputSchema` must be an object")),
+    };
+    Ok(McpStoredTool {
+        hash: tool_hash(&name, description, schema),
+        name,
+        definition: definition.clone(),
+    })
+}
+
+/// The tool changes from `old` (none: every tool is added) to `new`, sorted
+/// by tool name: added, removed and changed (different hash) tools.
+pub fn diff_tools(old: Option<&McpInventory>, new: &McpInventory) -> Vec<McpToolChanged> {
+    let before: BTreeMap<&str, &str> = old
+        .map(|o| {
+            o.tools
+                .iter()
+                .map(|t| (t.name.as_str(), t.hash.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let after: BTreeMap<&str, &str> = new
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t.hash.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let names: std::collections::BTreeSet<&str> =
+        before.keys().chain(after.keys()).copied().collect();
+    for name in names {
+        let (change, o, n) = match (before.get(name), after.get(name)) {
+            (None, Some(n)) => (ToolChange::Added, None, Some(*n)),
+            (Some(o), None) => (ToolChange::Removed, Some(*o), None),
+            (Some(o), Some(n)) if o != n => (ToolChange::Changed, Some(*o), Some(*n)),
+            _ => continue,
+        };
+        out.push(McpToolChanged {
+            server: new.server.clone(),
+            tool: name.to_string(),
+            change,
+            old_hash: o.map(str::to_string),
+            new_hash: n.map(str::to_string),
+        });
+    }
+    out
+}
+
+/// MCP inventories of every tenant.
+#[async_trait]
+pub trait McpInventoryStore: Send + Sync + 'static {
+    /// Stores `inv` as the server's latest inventory and returns the one it
+    /// replaced (`None` for a new server). The swap is atomic per (tenant,
+    /// server): of two concurrent submissions, the second sees the first.
+    async fn put_mcp_inventory(&self, inv: &McpInventory) -> StoreResult<Option<McpInventory>>;
+    /// The server's latest inventory.
+    async fn get_mcp_inventory(
+        &self,
+        tenant: &TenantId,
+        server: &str,
+    ) -> StoreResult<Option<McpInventory>>;
+    /// The tenant's inventories by server name, after `page.after` (a server name).
+    async fn list_mcp_inventories(
+        &self,
+        tenant: &TenantId,
+        page: &Page,
+    ) -> StoreResult<Vec<McpInventory>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv(tools: &[(&str, &str)]) -> McpInventory {
+        McpInventory {
+            tenant: TenantId::new("acme").unwrap(),
+            server: "gh".into(),
+            updated_at: Utc::now(),
+            source: None,
+            server_info: Value::Null,
+            tools: tools
+                .iter()
+                .map(|(n, h)| McpStoredTool {
+                    name: n.to_string(),
+                    hash: h.to_string(),
+                    definition: Value::Null,
+                })
+                .collect(),
+            prompts: vec![],
+            resources: vec![],
+            resource_templates: vec![],
+        }
+    }
+
+    #[test]
+    fn diff_reports_added_removed_changed() {
+        let old = inv(&[("a", "h1"), ("b", "h2"), ("c", "h3")]);
+        let new = inv(&[("a", "h1"), ("c", "h9"), ("d", "h4")]);
+        let d = diff_tools(Some(&old), &new);
+        let got: Vec<(&str, ToolChange)> = d.iter().map(|c| (c.tool.as_str(), c.change)).collect();
+        assert_eq!(
+            got,
+            [
+                ("b", ToolChange::Removed),
+                ("c", ToolChange::Changed),
+                ("d", ToolChange::Added)
+            ]
+        );
+        assert_eq!(d[1].old_hash.as_deref(), Some("h3"));
+        assert_eq!(d[1].new_hash.as_deref(), Some("h9"));
+        assert_eq!(diff_tools(None, &old).len(), 3);
+        assert!(diff_tools(Some(&old), &old).is_empty());
+    }
+
+    #[test]
+    fn hashes_ignore_key_order() {
+        let a = stored_tool(&serde_json::json!({"name": "t", "description": "d",
+            "inputSchema": {"type": "object", "properties": {"x": {"type": "string"}}}}))
+        .unwrap();
+        let b: Value = serde_json::from_str(
+            r#"{"inputSchema": {"properties": {"x": {"type": "string"}}, "type": "object"},
+                "description": "d", "name": "t"}"#,
+        )
+        .unwrap();
+        assert_eq!(a.hash, stored_tool(&b).unwrap().hash);
+        assert!(a.hash.starts_with("sha256:") && a.hash.len() == 71);
+        let c = stored_tool(&serde_json::json!({"name": "t", "description": "e"})).unwrap();
+        assert_ne!(a.hash, c.hash);
+        assert!(stored_tool(&serde_json::json!({"description": "no name"})).is_err());
+        assert!(stored_tool(&serde_json::json!({"name": "t", "inputSchema": "x"})).is_err());
+    }
+
+    #[test]
+    fn server_names() {
+        assert!(valid_server_name("github"));
+        assert!(valid_server_name("My Server (prod)"));
+        assert!(!valid_server_name(""));
+        assert!(!valid_server_name("a/b"));
+        assert!(!valid_server_name("a\nb"));
+        assert!(!valid_server_name(&"x".repeat(129)));
+    }
+}
