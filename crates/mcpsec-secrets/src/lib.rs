@@ -18,6 +18,9 @@
 //! unwrapped, the KEK never leaves Vault). Rotation: add a new KEK, make it
 //! the active one and [`Keyring::rewrap`] every envelope — only the DEK is
 //! re-wrapped, the data ciphertext stays as it is; then retire the old KEK.
+//!
+//! Configuration values may also be references to Vault's KV v2 engine,
+//! `vault-kv:<mount>/data/<path>#<field>` ([`vault::VaultKv`]), read at start.
 
 pub mod vault;
 
@@ -49,7 +52,7 @@ pub enum SecretsError {
         "decryption failed: wrong key, wrong context or tampered ciphertext (context {context:?})"
     )]
     Decrypt { context: String },
-    #[error("Vault transit: {0}")]
+    #[error("Vault: {0}")]
     Vault(String),
 }
 
@@ -138,6 +141,10 @@ pub struct SecretsConfig {
     /// Every KEK that may still be needed to decrypt, by id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keys: BTreeMap<String, KeySource>,
+    /// `[secrets.vault_kv]`: where `vault-kv:<path>#<field>` configuration
+    /// values are read from (Vault KV v2, token auth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_kv: Option<vault::VaultKvConfig>,
 }
 
 /// Where a KEK comes from (exactly one).
@@ -509,6 +516,7 @@ mod tests {
         let mut cfg = SecretsConfig {
             active_key: Some("2026-01".into()),
             keys: BTreeMap::new(),
+            vault_kv: None,
         };
         cfg.keys.insert(
             "2026-01".into(),

@@ -4,8 +4,13 @@
 //! (and Vault's own key versions rotate it underneath; `vault:vN:` is part
 //! of the wrapped value).
 //!
-//! Tested against a fake transit endpoint in this crate's tests (Vault itself
-//! is not installable in the test environment).
+//! [`VaultKv`] reads configuration values from Vault's KV v2 engine:
+//! a reference `vault-kv:<API path>#<field>` (for example
+//! `vault-kv:secret/data/mcpsec#db_password`) is `GET /v1/<API path>` with
+//! token auth, and the value is `data.data.<field>` of the answer.
+//!
+//! Tested against a fake transit endpoint and a fake KV v2 endpoint in this
+//! crate's tests (Vault itself is not installable in the test environment).
 
 use std::time::Duration;
 
@@ -72,35 +77,55 @@ fn vault_err(msg: impl Into<String>) -> SecretsError {
     SecretsError::Vault(msg.into())
 }
 
+/// The token (given, or from the variable `token_env`) and an HTTP client
+/// for the Vault at `address`.
+fn connect(
+    address: &str,
+    token: Option<&Secret>,
+    token_env: &str,
+) -> Result<(Secret, reqwest::Client), SecretsError> {
+    let token = match token {
+        Some(t) => t.clone(),
+        None => Secret::new(std::env::var(token_env).map_err(|_| {
+            vault_err(format!(
+                "no token: set vault.token or the variable {token_env}"
+            ))
+        })?),
+    };
+    let u =
+        reqwest::Url::parse(address).map_err(|e| vault_err(format!("address {address:?}: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(vault_err(format!("address {address:?}: not http(s)")));
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| vault_err(e.to_string()))?;
+    Ok((token, http))
+}
+
+/// Vault's error messages from an answer (`{"errors": [...]}`).
+fn vault_errors(v: &Value) -> String {
+    v.get("errors")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default()
+}
+
 impl VaultTransit {
     pub fn new(config: VaultConfig) -> Result<VaultTransit, SecretsError> {
-        let token = match &config.token {
-            Some(t) => t.clone(),
-            None => Secret::new(std::env::var(&config.token_env).map_err(|_| {
-                vault_err(format!(
-                    "no token: set vault.token or the variable {}",
-                    config.token_env
-                ))
-            })?),
-        };
-        let u = reqwest::Url::parse(&config.address)
-            .map_err(|e| vault_err(format!("address {:?}: {e}", config.address)))?;
-        if !matches!(u.scheme(), "http" | "https") {
-            return Err(vault_err(format!(
-                "address {:?}: not http(s)",
-                config.address
-            )));
-        }
+        let (token, http) = connect(&config.address, config.token.as_ref(), &config.token_env)?;
         for (what, v) in [("mount", &config.mount), ("key", &config.key)] {
             if v.is_empty() || v.contains(['?', '#']) || v.split('/').any(|s| s == "..") {
                 return Err(vault_err(format!("{what} {v:?} is not a path segment")));
             }
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| vault_err(e.to_string()))?;
         Ok(VaultTransit {
             config,
             token,
@@ -135,16 +160,7 @@ impl VaultTransit {
             .map_err(|e| vault_err(format!("POST {url}: {e}")))?;
         let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
-            let errors = v
-                .get("errors")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .unwrap_or_default();
+            let errors = vault_errors(&v);
             return Err(vault_err(format!("POST {url}: HTTP {status}: {errors}")));
         }
         v.get("data")
@@ -186,6 +202,169 @@ impl VaultTransit {
             .decode(b64.as_bytes())
             .map(Zeroizing::new)
             .map_err(|e| vault_err(format!("decrypt: plaintext is not base64: {e}")))
+    }
+}
+
+/// The prefix of a Vault KV v2 reference in the configuration.
+pub const KV_PREFIX: &str = "vault-kv:";
+
+/// Whether `s` is a Vault KV reference (rather than a plain value).
+pub fn is_kv_reference(s: &str) -> bool {
+    s.starts_with(KV_PREFIX)
+}
+
+/// `[secrets.vault_kv]`: the Vault that `vault-kv:` references are read from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultKvConfig {
+    /// Vault's address, e.g. `https://vault.example.com:8200`.
+    pub address: String,
+    /// The token; when unset, read from the variable `token_env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+    /// The variable holding the token (default `VAULT_TOKEN`).
+    #[serde(default = "default_token_env")]
+    pub token_env: String,
+    /// Vault Enterprise namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl VaultKvConfig {
+    pub fn new(address: impl Into<String>) -> VaultKvConfig {
+        VaultKvConfig {
+            address: address.into(),
+            token: None,
+            token_env: default_token_env(),
+            namespace: None,
+        }
+    }
+}
+
+/// A parsed `vault-kv:<API path>#<field>` reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvReference {
+    /// The KV v2 API path under `/v1/`, e.g. `secret/data/mcpsec`.
+    pub path: String,
+    /// The key inside the secret's data, e.g. `db_password`.
+    pub field: String,
+}
+
+impl KvReference {
+    pub fn parse(s: &str) -> Result<KvReference, SecretsError> {
+        let bad = |why: &str| {
+            SecretsError::Malformed(format!(
+                "Vault KV reference {s:?}: {why} (expected vault-kv:<mount>/data/<path>#<field>)"
+            ))
+        };
+        let rest = s
+            .trim()
+            .strip_prefix(KV_PREFIX)
+            .ok_or_else(|| bad("no vault-kv: prefix"))?;
+        let (path, field) = rest.split_once('#').ok_or_else(|| bad("no #<field>"))?;
+        let path = path.trim_matches('/');
+        if path.is_empty()
+            || path.contains(['?', '#', ' ', '%'])
+            || path
+                .split('/')
+                .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        {
+            return Err(bad(
+                "the path must be non-empty segments without . .. ? % or spaces",
+            ));
+        }
+        if !path.split('/').skip(1).any(|seg| seg == "data") {
+            return Err(bad("a KV v2 path has /data/ after the mount"));
+        }
+        if field.is_empty() {
+            return Err(bad("empty field"));
+        }
+        Ok(KvReference {
+            path: path.to_string(),
+            field: field.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for KvReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{KV_PREFIX}{}#{}", self.path, self.field)
+    }
+}
+
+/// A client of Vault's KV v2 engine for `vault-kv:` references.
+pub struct VaultKv {
+    config: VaultKvConfig,
+    token: Secret,
+    http: reqwest::Client,
+}
+
+impl VaultKv {
+    pub fn new(config: VaultKvConfig) -> Result<VaultKv, SecretsError> {
+        let (token, http) = connect(&config.address, config.token.as_ref(), &config.token_env)?;
+        Ok(VaultKv {
+            config,
+            token,
+            http,
+        })
+    }
+
+    /// Reads the referenced value (the latest version of the secret). The
+    /// value never appears in errors or logs.
+    pub async fn read(&self, reference: &KvReference) -> Result<Zeroizing<String>, SecretsError> {
+        let url = format!(
+            "{}/v1/{}",
+            self.config.address.trim_end_matches('/'),
+            reference.path
+        );
+        let mut req = self
+            .http
+            .get(&url)
+            .header("x-vault-token", self.token.expose());
+        if let Some(ns) = &self.config.namespace {
+            req = req.header("x-vault-namespace", ns);
+        }
+        let r = req
+            .send()
+            .await
+            .map_err(|e| vault_err(format!("GET {url}: {e}")))?;
+        let status = r.status();
+        let bytes = Zeroizing::new(
+            r.bytes()
+                .await
+                .map_err(|e| vault_err(format!("GET {url}: {e}")))?
+                .to_vec(),
+        );
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(vault_err(format!(
+                "GET {url}: HTTP {status}: {}",
+                vault_errors(&v)
+            )));
+        }
+        let data = v
+            .get("data")
+            .and_then(|d| d.get("data"))
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                vault_err(format!(
+                    "GET {url}: no data.data in the answer (is {} a KV v2 path, with /data/?)",
+                    reference.path
+                ))
+            })?;
+        match data.get(&reference.field) {
+            Some(Value::String(s)) => Ok(Zeroizing::new(s.clone())),
+            Some(Value::Number(n)) => Ok(Zeroizing::new(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Zeroizing::new(b.to_string())),
+            Some(_) => Err(vault_err(format!(
+                "{reference}: the field is not a string, number or boolean"
+            ))),
+            None => Err(vault_err(format!(
+                "{reference}: the secret has no field {:?} (fields: {})",
+                reference.field,
+                data.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+        }
     }
 }
 
@@ -264,6 +443,7 @@ mod tests {
         let mut cfg = SecretsConfig {
             active_key: Some("vault".into()),
             keys: BTreeMap::new(),
+            vault_kv: None,
         };
         cfg.keys.insert(
             "vault".into(),
@@ -347,5 +527,88 @@ mod tests {
         none.token = None;
         none.token_env = "MCPSEC_TEST_NO_SUCH_VAULT_TOKEN".into();
         assert!(VaultTransit::new(none).is_err());
+    }
+
+    /// A fake KV v2 engine holding `secret/data/mcpsec`.
+    async fn kv_get(Path(path): Path<String>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
+        if headers.get("x-vault-token").map(|v| v.as_bytes()) != Some(b"s.kv-token") {
+            return (
+                StatusCode::FORBIDDEN,
+                Json(json!({"errors": ["permission denied"]})),
+            );
+        }
+        match path.as_str() {
+            "secret/data/mcpsec" => (
+                StatusCode::OK,
+                Json(json!({"data": {
+                    "data": {"db_password": "pg-secret-value", "port": 5432, "nested": {"a": 1}},
+                    "metadata": {"version": 3}
+                }})),
+            ),
+            "secret/metadata/mcpsec" => (StatusCode::OK, Json(json!({"data": {"versions": {}}}))),
+            _ => (StatusCode::NOT_FOUND, Json(json!({"errors": []}))),
+        }
+    }
+
+    #[tokio::test]
+    async fn kv_references_are_read_from_vault_kv_v2() {
+        use axum::routing::get;
+        let app = Router::new().route("/v1/{*path}", get(kv_get));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let mut cfg = VaultKvConfig::new(&addr);
+        cfg.token = Some(Secret::new("s.kv-token"));
+        let kv = VaultKv::new(cfg.clone()).unwrap();
+        let r = KvReference::parse("vault-kv:secret/data/mcpsec#db_password").unwrap();
+        assert_eq!(r.path, "secret/data/mcpsec");
+        assert_eq!(r.to_string(), "vault-kv:secret/data/mcpsec#db_password");
+        assert_eq!(&*kv.read(&r).await.unwrap(), "pg-secret-value");
+        let port = KvReference::parse("vault-kv:secret/data/mcpsec#port").unwrap();
+        assert_eq!(&*kv.read(&port).await.unwrap(), "5432");
+
+        // Errors name the reference and Vault's answer, never a value.
+        let missing = KvReference::parse("vault-kv:secret/data/mcpsec#nope").unwrap();
+        let e = kv.read(&missing).await.unwrap_err().to_string();
+        assert!(
+            e.contains("no field \"nope\"") && e.contains("db_password"),
+            "{e}"
+        );
+        assert!(!e.contains("pg-secret-value"), "{e}");
+        let nested = KvReference::parse("vault-kv:secret/data/mcpsec#nested").unwrap();
+        assert!(kv.read(&nested).await.is_err());
+        let absent = KvReference::parse("vault-kv:secret/data/other#x").unwrap();
+        let e = kv.read(&absent).await.unwrap_err().to_string();
+        assert!(e.contains("404"), "{e}");
+        // A KV v1-style answer (no data.data) is explained.
+        let v1 = KvReference::parse("vault-kv:secret/metadata/mcpsec#x");
+        assert!(v1.is_err(), "metadata path has no /data/");
+        let mut wrong = cfg.clone();
+        wrong.token = Some(Secret::new("s.wrong"));
+        let e = VaultKv::new(wrong)
+            .unwrap()
+            .read(&r)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("403") && e.contains("permission denied"), "{e}");
+
+        // Malformed references.
+        for bad in [
+            "secret/data/mcpsec#x",
+            "vault-kv:secret/data/mcpsec",
+            "vault-kv:secret/data/mcpsec#",
+            "vault-kv:secret/mcpsec#x",
+            "vault-kv:secret/data/../sys#x",
+            "vault-kv:#x",
+        ] {
+            assert!(
+                matches!(KvReference::parse(bad), Err(SecretsError::Malformed(_))),
+                "{bad}"
+            );
+        }
+        assert!(is_kv_reference("vault-kv:secret/data/a#b"));
+        assert!(!is_kv_reference("mcpsec:enc:v1:k:a:b:c"));
     }
 }
