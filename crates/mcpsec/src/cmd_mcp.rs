@@ -165,6 +165,10 @@ enum McpCommand {
         /// Serve streamable HTTP at http://ADDR/mcp instead of stdio.
         #[arg(long)]
         listen: Option<String>,
+        /// Also expose this tenant's findings and alerts and SBOM scanning
+        /// (reads the store of --config/--data-dir; docs/mcp-security.md).
+        #[arg(long)]
+        tenant: Option<String>,
         #[command(flatten)]
         rules: RuleArgs,
     },
@@ -428,7 +432,7 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        McpCommand::Serve { listen, rules } => {
+        McpCommand::Serve { listen, rules, .. } => {
             crate::mcp_proxy::serve(analyzer(rules)?, listen.as_deref())
         }
         McpCommand::Rules { rules, format } => {
@@ -456,6 +460,21 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// `mcp serve --tenant T`: the tenant, the listen address and the analyzer
+/// (the caller loads the configuration and serves the platform tools).
+pub fn platform_serve(
+    args: &McpArgs,
+) -> anyhow::Result<Option<(String, Option<String>, Analyzer)>> {
+    match &args.command {
+        McpCommand::Serve {
+            listen,
+            tenant: Some(tenant),
+            rules,
+        } => Ok(Some((tenant.clone(), listen.clone(), analyzer(rules)?))),
+        _ => Ok(None),
     }
 }
 

@@ -23,6 +23,7 @@ mod cmd_vuln;
 mod config;
 mod demo;
 mod detection_service;
+mod mcp_platform;
 mod mcp_proxy;
 mod posture_service;
 mod syslog_listener;
@@ -185,6 +186,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         _ => {}
     }
     if let Command::Mcp(args) = &cli.command {
+        if let Some((tenant, listen, analyzer)) = cmd_mcp::platform_serve(args)? {
+            let cfg = Config::load(cli.config.as_deref(), &overrides)?;
+            let mut global_args = Vec::new();
+            if let Some(c) = &cli.config {
+                global_args.extend(["--config".to_string(), c.display().to_string()]);
+            }
+            global_args.extend(["--data-dir".to_string(), cfg.data_dir.display().to_string()]);
+            let scanner = mcp_platform::SelfInvocation {
+                exe: std::env::current_exe().context("locating the mcpsec executable")?,
+                global_args,
+            };
+            return mcp_platform::serve(cfg, scanner, &tenant, listen.as_deref(), analyzer);
+        }
         return cmd_mcp::run(args);
     }
     match &cli.command {
@@ -355,6 +369,12 @@ async fn serve(
                 builtin_rules.clone(),
             )))
             .with_handler(Arc::new(vuln_service::VulnService::new()));
+        // `mcpsec db import` changes → `vulndb.updated` for every tenant.
+        tokio::spawn(vuln_service::run_vulndb_publisher(
+            b.clone(),
+            std::time::Duration::from_secs(2),
+            shutdown_signal(stop_rx.clone()),
+        ));
         if cfg.detection.maintenance_interval_secs > 0 {
             let mc = detection_service::MaintenanceConfig {
                 interval: std::time::Duration::from_secs(cfg.detection.maintenance_interval_secs),

@@ -11,7 +11,7 @@ use mcpsec_mcp::pin::PinFile;
 use mcpsec_mcp::proxy::{Guard, HttpProxy, Policy, http_router, post_events, run_stdio};
 use mcpsec_mcp::serve::PlatformServer;
 
-fn init_stderr_logs() {
+pub(crate) fn init_stderr_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPSEC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
