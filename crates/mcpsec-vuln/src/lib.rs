@@ -21,6 +21,7 @@ pub mod pom;
 pub mod purl;
 pub mod reports;
 pub mod rootfs;
+pub mod rpmdb;
 pub mod sbom;
 pub mod scan;
 pub mod version;

@@ -1,6 +1,6 @@
 //! Root filesystems: the distribution (`etc/os-release`), OS package
 //! databases (dpkg `status` and `status.d/`, apk `installed`, rpm
-//! `rpmdb.sqlite`) and language packages inside (lockfiles, Python
+//! `rpmdb.sqlite`, BerkeleyDB `Packages` and NDB `Packages.db`) and language packages inside (lockfiles, Python
 //! `*.dist-info/METADATA`, `node_modules/*/package.json`, RubyGems
 //! `specifications/*.gemspec`, Maven `pom.properties` in jar/war/ear).
 //!
@@ -362,7 +362,7 @@ pub fn analyze(set: &FileSet) -> Analysis {
             } else if name == "rpmdb.sqlite" {
                 rpm_sqlite(bytes, distro.as_ref()).map(|c| ("rpm".into(), c))
             } else if name == "Packages" || name == "Packages.db" {
-                Err("rpm BerkeleyDB/NDB databases are not supported (only rpmdb.sqlite)".into())
+                rpm_legacy_db(bytes, distro.as_ref()).map(|c| ("rpm".into(), c))
             } else if name == "METADATA" || name == "PKG-INFO" {
                 Ok((
                     "python-dist-info".into(),
@@ -808,6 +808,44 @@ pub fn rpm_sqlite_file(path: &Path, distro: Option<&Distro>) -> Result<Vec<Compo
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
         .map_err(|e| format!("rpmdb.sqlite: {e}"))?;
+    let mut blobs = Vec::new();
+    for row in rows {
+        blobs.push(row.map_err(|e| format!("rpmdb.sqlite: {e}"))?);
+    }
+    Ok(rpm_components(blobs, distro))
+}
+
+/// Installed packages of an rpm BerkeleyDB (`Packages`) or NDB
+/// (`Packages.db`) database, told apart by their magic numbers. Records that
+/// cannot be read are logged and skipped.
+pub fn rpm_legacy_db(bytes: &[u8], distro: Option<&Distro>) -> Result<Vec<Component>, String> {
+    use crate::rpmdb;
+    let blobs = match rpmdb::detect(bytes) {
+        Some(rpmdb::RpmDbFormat::BerkeleyDbHash) => rpmdb::bdb_headers(bytes),
+        Some(rpmdb::RpmDbFormat::Ndb) => rpmdb::ndb_headers(bytes),
+        None => {
+            return Err("not an rpm database (no BerkeleyDB hash or NDB magic number)".to_string());
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    for s in &blobs.skipped {
+        tracing::warn!(reason = %s, "rpmdb: record skipped");
+    }
+    Ok(rpm_components(
+        blobs
+            .headers
+            .into_iter()
+            .map(|h| (i64::from(h.instance), h.blob)),
+        distro,
+    ))
+}
+
+/// Components of rpm header blobs (instance number, blob); bad headers are
+/// logged and skipped, `gpg-pubkey` entries left out.
+fn rpm_components(
+    rows: impl IntoIterator<Item = (i64, Vec<u8>)>,
+    distro: Option<&Distro>,
+) -> Vec<Component> {
     let ns = distro.map(|d| match d.id.as_str() {
         "rhel" => "redhat".to_string(),
         "opensuse-leap" | "opensuse-tumbleweed" => "opensuse".to_string(),
@@ -816,8 +854,7 @@ pub fn rpm_sqlite_file(path: &Path, distro: Option<&Distro>) -> Result<Vec<Compo
     });
     let ns = ns.as_deref().unwrap_or("redhat");
     let mut out = Vec::new();
-    for row in rows {
-        let (hnum, blob) = row.map_err(|e| format!("rpmdb.sqlite: {e}"))?;
+    for (hnum, blob) in rows {
         let h = match rpm_header(&blob) {
             Ok(h) => h,
             Err(e) => {
@@ -863,7 +900,7 @@ pub fn rpm_sqlite_file(path: &Path, distro: Option<&Distro>) -> Result<Vec<Compo
         }
         out.push(c);
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
