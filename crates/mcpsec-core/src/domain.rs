@@ -195,6 +195,45 @@ pub struct Finding {
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The vulnerability (or an alias) is in CISA's Known Exploited
+    /// Vulnerabilities catalog.
+    #[serde(default)]
+    pub kev: bool,
+    /// FIRST EPSS probability of exploitation in the next 30 days (0–1), when known.
+    #[serde(default)]
+    pub epss: Option<f64>,
+    /// Versions that fix it, smallest upgrade first; empty when no fix is known.
+    #[serde(default)]
+    pub fixed_versions: Vec<String>,
+    /// The documented risk score (0–10; severity/CVSS, KEV, EPSS, asset
+    /// criticality — docs/supply-chain.md), for "fix first" ordering.
+    #[serde(default)]
+    pub risk_score: Option<f64>,
+}
+
+impl Finding {
+    /// Whether a fixed version is known.
+    pub fn fixable(&self) -> bool {
+        !self.fixed_versions.is_empty()
+    }
+}
+
+/// One lifecycle change of a finding: its triage history, oldest first.
+/// The creation of a finding is a change with `from: None`.
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, utoipa::ToSchema,
+)]
+pub struct FindingChange {
+    pub finding_id: String,
+    pub at: DateTime<Utc>,
+    /// Who made it: the authenticated principal (`user:alice`, `key:…`) or
+    /// the service (`mcpsec://vuln`); `None` when not known.
+    pub author: Option<String>,
+    /// The status before; `None` when the finding was created.
+    pub from: Option<FindingStatus>,
+    pub to: FindingStatus,
+    /// The justification or comment given with the change.
+    pub reason: Option<String>,
 }
 
 /// A detection that fired: a Sigma rule match, an IOC hit, a correlation.

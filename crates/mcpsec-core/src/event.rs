@@ -55,6 +55,8 @@ pub enum EventType {
     McpToolChanged,
     #[serde(rename = "posture.scanned")]
     PostureScanned,
+    #[serde(rename = "vulndb.updated")]
+    VulndbUpdated,
 }
 
 impl EventType {
@@ -67,6 +69,7 @@ impl EventType {
         EventType::AlertCreated,
         EventType::McpToolChanged,
         EventType::PostureScanned,
+        EventType::VulndbUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +82,7 @@ impl EventType {
             EventType::AlertCreated => "alert.created",
             EventType::McpToolChanged => "mcp.tool_changed",
             EventType::PostureScanned => "posture.scanned",
+            EventType::VulndbUpdated => "vulndb.updated",
         }
     }
 
@@ -119,6 +123,7 @@ impl EventType {
             EventType::AlertCreated => check::<AlertCreated>(data),
             EventType::McpToolChanged => check::<McpToolChanged>(data),
             EventType::PostureScanned => check::<PostureScanned>(data),
+            EventType::VulndbUpdated => check::<VulndbUpdated>(data),
         }
     }
 }
@@ -420,6 +425,31 @@ pub struct PostureScanned {
 }
 payload!(PostureScanned => EventType::PostureScanned);
 
+/// `vulndb.updated`: the vulnerability database changed (`mcpsec db
+/// import`). The database is global; the service publishes the change to
+/// every tenant (one event each, id `vulndb-{change}`), and the worker
+/// re-matches that tenant's projects in the named ecosystems (all projects
+/// when KEV or EPSS data changed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VulndbUpdated {
+    /// The change's sequence number in the store (the same for every tenant).
+    pub change: u64,
+    /// Ecosystem bases (`npm`, `Debian`) of the advisories added, updated or withdrawn.
+    pub ecosystems: Vec<String>,
+    /// Ids of those advisories (at most 10,000; `truncated` when there were more).
+    pub advisory_ids: Vec<String>,
+    #[serde(default)]
+    pub truncated: bool,
+    /// KEV entries written.
+    #[serde(default)]
+    pub kev_entries: u64,
+    /// EPSS scores written.
+    #[serde(default)]
+    pub epss_scores: u64,
+}
+payload!(VulndbUpdated => EventType::VulndbUpdated);
+
 /// The envelope as a JSON Schema, with `data` typed as `T`.
 #[derive(JsonSchema)]
 #[allow(dead_code)]
@@ -494,6 +524,7 @@ pub fn event_schemas() -> Vec<(String, serde_json::Value)> {
         schema_for::<AlertCreated>(),
         schema_for::<McpToolChanged>(),
         schema_for::<PostureScanned>(),
+        schema_for::<VulndbUpdated>(),
     ];
     debug_assert_eq!(v.len(), EventType::ALL.len());
     v

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::AuthStore;
 use crate::detection::DetectionStore;
 use crate::domain::{
-    Alert, Asset, Component, Finding, FindingStatus, Severity, Tenant, Vulnerability,
+    Alert, Asset, Component, Finding, FindingChange, FindingStatus, Severity, Tenant, Vulnerability,
 };
 use crate::event::Event;
 use crate::mcp::McpInventoryStore;
@@ -83,7 +83,35 @@ pub struct FindingFilter {
     /// `name@version`), or that without the version (`pkg:npm/lodash`
     /// matches every version).
     pub component: Option<String>,
+    /// Exactly this severity.
+    pub severity: Option<Severity>,
+    /// Only findings in (`true`) or not in (`false`) CISA KEV.
+    pub kev: Option<bool>,
+    /// Only findings with (`true`) or without (`false`) a known fixed version.
+    pub fixable: Option<bool>,
+    /// Only findings whose risk score is at least this (0–10; resolution 0.01).
+    pub min_risk: Option<f64>,
+    pub sort: FindingSort,
     pub page: Page,
+}
+
+/// The order of [`Store::list_findings`]; paging (`page.after`) is by the
+/// last finding id seen in either order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FindingSort {
+    /// Ascending id.
+    #[default]
+    Id,
+    /// "Fix first": highest risk score first, then ascending id.
+    Risk,
+}
+
+/// Risk score as the store indexes it: hundredths, rounded (`7.25` → 725).
+pub fn risk_rank(score: Option<f64>) -> i64 {
+    score
+        .filter(|s| s.is_finite())
+        .map(|s| (s.clamp(0.0, 100.0) * 100.0).round() as i64)
+        .unwrap_or(0)
 }
 
 /// Filters for [`Store::list_alerts`].
@@ -155,7 +183,37 @@ pub trait Store:
         to: FindingStatus,
         reason: Option<String>,
         at: DateTime<Utc>,
+    ) -> StoreResult<Finding> {
+        self.transition_finding_by(tenant, id, to, reason, None, at)
+            .await
+    }
+    /// [`Store::transition_finding`] recording `author` in the finding's
+    /// history; the change and its history entry are written atomically.
+    async fn transition_finding_by(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        to: FindingStatus,
+        reason: Option<String>,
+        author: Option<String>,
+        at: DateTime<Utc>,
     ) -> StoreResult<Finding>;
+    /// Every lifecycle change of a finding, oldest first: its creation (by
+    /// [`Store::upsert_finding`] of a new id, `from: None`) and each
+    /// transition. Empty when the finding does not exist in this tenant.
+    async fn finding_history(&self, tenant: &TenantId, id: &str)
+    -> StoreResult<Vec<FindingChange>>;
+
+    /// Makes `components` the asset's whole component set: upserts them and
+    /// deletes the asset's components whose id is not among them, in one
+    /// transaction. Each must belong to `tenant` and `asset_id`. Returns the
+    /// ids deleted.
+    async fn replace_components(
+        &self,
+        tenant: &TenantId,
+        asset_id: &str,
+        components: &[Component],
+    ) -> StoreResult<Vec<String>>;
 
     /// Stores an alert; returns false if an alert with this id already exists.
     async fn insert_alert(&self, alert: &Alert) -> StoreResult<bool>;

@@ -139,6 +139,43 @@ pub struct VulnDbStatus {
     pub epss_newest_date: Option<NaiveDate>,
 }
 
+/// What one `mcpsec db import` changed, kept in the store (an outbox) until
+/// the service has published it as `vulndb.updated` to every tenant.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VulnDbChange {
+    /// Assigned by the store ([`VulnDbStore::record_vulndb_change`]); ascending.
+    #[serde(default)]
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// Ecosystem bases (`Debian`, not `Debian:12`) of the advisories added,
+    /// updated or withdrawn; sorted, unique.
+    pub ecosystems: Vec<String>,
+    /// Ids of those advisories (at most [`VulnDbChange::MAX_IDS`]; see `truncated`).
+    pub advisory_ids: Vec<String>,
+    /// More advisories changed than `advisory_ids` names.
+    #[serde(default)]
+    pub truncated: bool,
+    /// KEV entries and EPSS scores written (they change the KEV flag, EPSS
+    /// and risk score of existing findings in every ecosystem).
+    #[serde(default)]
+    pub kev_entries: u64,
+    #[serde(default)]
+    pub epss_scores: u64,
+}
+
+impl VulnDbChange {
+    pub const MAX_IDS: usize = 10_000;
+
+    /// Whether anything changed at all.
+    pub fn is_empty(&self) -> bool {
+        self.ecosystems.is_empty()
+            && self.advisory_ids.is_empty()
+            && !self.truncated
+            && self.kev_entries == 0
+            && self.epss_scores == 0
+    }
+}
+
 /// The vulnerability reference data (global, not tenant-scoped).
 #[async_trait]
 pub trait VulnDbStore: Send + Sync + 'static {
@@ -147,7 +184,15 @@ pub trait VulnDbStore: Send + Sync + 'static {
     /// unchanged (so re-importing the same export is cheap and idempotent).
     /// A replaced advisory's package keys are replaced too. Duplicate ids in
     /// one call: the newest `modified` wins.
-    async fn upsert_advisories(&self, records: &[AdvisoryRecord]) -> StoreResult<UpsertCounts>;
+    async fn upsert_advisories(&self, records: &[AdvisoryRecord]) -> StoreResult<UpsertCounts> {
+        Ok(self.upsert_advisories_changed(records).await?.0)
+    }
+    /// [`VulnDbStore::upsert_advisories`], also returning the ids it
+    /// inserted or updated (sorted).
+    async fn upsert_advisories_changed(
+        &self,
+        records: &[AdvisoryRecord],
+    ) -> StoreResult<(UpsertCounts, Vec<String>)>;
     /// Every advisory affecting any of `packages` (deduplicated, by id).
     async fn advisories_for_packages(
         &self,
@@ -169,4 +214,12 @@ pub trait VulnDbStore: Send + Sync + 'static {
     /// Counts per source and ecosystem with the newest `modified`, and the
     /// KEV and EPSS totals.
     async fn vulndb_status(&self) -> StoreResult<VulnDbStatus>;
+
+    /// Keeps `change` (its `seq` is ignored; the store assigns the next one)
+    /// as pending publication.
+    async fn record_vulndb_change(&self, change: &VulnDbChange) -> StoreResult<()>;
+    /// The oldest changes not yet marked published, at most `limit`, by `seq`.
+    async fn pending_vulndb_changes(&self, limit: u32) -> StoreResult<Vec<VulnDbChange>>;
+    /// Marks a change published (idempotent; unknown `seq` is not an error).
+    async fn mark_vulndb_change_published(&self, seq: u64) -> StoreResult<()>;
 }

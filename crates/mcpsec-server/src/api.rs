@@ -42,7 +42,7 @@ pub use posture_routes::{
     AssetControl, ComplianceControl, ComplianceReport, FrameworkScore, ScanHistory, ScanSummary,
     compliance,
 };
-pub use vuln_routes::{Rematch, SbomUpload, sbom_object_key};
+pub use vuln_routes::{FindingHistory, FindingOrder, Rematch, SbomUpload, sbom_object_key};
 
 /// Request limits and access-control settings of the API.
 #[derive(Debug, Clone)]
@@ -113,7 +113,8 @@ type Shared = State<Arc<AppState>>;
         posture_routes::list_scans,
         posture_routes::get_compliance,
         vuln_routes::upload_sbom,
-        vuln_routes::rematch
+        vuln_routes::rematch,
+        vuln_routes::finding_history
     ),
     components(schemas(
         ErrorBody,
@@ -148,6 +149,9 @@ type Shared = State<Arc<AppState>>;
         posture_routes::ScanFiles,
         vuln_routes::SbomUpload,
         vuln_routes::Rematch,
+        vuln_routes::FindingHistory,
+        vuln_routes::FindingOrder,
+        mcpsec_core::domain::FindingChange,
         ScanSummary,
         FrameworkScore,
         ScanHistory,
@@ -252,6 +256,10 @@ pub fn router_with_capabilities(
         .route(
             "/api/v1/tenants/{tenant}/findings/{id}/status",
             post(transition_finding),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/findings/{id}/history",
+            get(vuln_routes::finding_history),
         )
         .route("/api/v1/tenants/{tenant}/alerts", get(list_alerts))
         .route("/api/v1/tenants/{tenant}/events/count", get(count_events))
@@ -789,6 +797,16 @@ pub struct FindingParams {
     pub min_severity: Option<Severity>,
     /// Component id (purl with version), or a purl without version for all versions.
     pub component: Option<String>,
+    /// Exactly this severity.
+    pub severity: Option<Severity>,
+    /// `true`: only findings in CISA KEV; `false`: only those not in it.
+    pub kev: Option<bool>,
+    /// `true`: only findings with a known fixed version; `false`: only those without.
+    pub fixable: Option<bool>,
+    /// Only findings whose risk score is at least this (0–10).
+    pub min_risk: Option<f64>,
+    /// `id` (default) or `risk`: "fix first", highest risk score first.
+    pub sort: Option<FindingOrder>,
     pub after: Option<String>,
     pub limit: Option<u32>,
 }
@@ -809,6 +827,11 @@ async fn list_findings(
         status: q.status,
         min_severity: q.min_severity,
         component: q.component,
+        severity: q.severity,
+        kev: q.kev,
+        fixable: q.fixable,
+        min_risk: vuln_routes::min_risk(q.min_risk)?,
+        sort: q.sort.unwrap_or_default().into(),
         page: page.clone(),
     };
     let items = s.backends.store.list_findings(&tenant, &filter).await?;
@@ -880,7 +903,14 @@ impl AppState {
         let after = self
             .backends
             .store
-            .transition_finding(&tenant, id, status, reason.clone(), Utc::now())
+            .transition_finding_by(
+                &tenant,
+                id,
+                status,
+                reason.clone(),
+                Some(principal.subject.clone()),
+                Utc::now(),
+            )
             .await?;
         crate::auth::audit(
             self.backends.store.as_ref(),

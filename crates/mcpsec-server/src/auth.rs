@@ -163,6 +163,11 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
             "/api/v1/tenants/{tenant}/findings/{id}/status",
             Tenant(FindingsTriage),
         ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/findings/{id}/history",
+            Tenant(FindingsRead),
+        ),
         ("GET", "/api/v1/tenants/{tenant}/alerts", Tenant(AlertsRead)),
         (
             "GET",

@@ -251,6 +251,40 @@ enum GSeverity {
     Critical,
 }
 
+/// The order of `findings`.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "FindingOrder")]
+enum GFindingOrder {
+    /// Ascending id.
+    Id,
+    /// "Fix first": highest risk score first, then ascending id.
+    Risk,
+}
+
+/// One lifecycle change of a finding.
+struct GFindingChange(mcpsec_core::domain::FindingChange);
+
+#[Object(name = "FindingChange")]
+impl GFindingChange {
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The authenticated principal, or the service (`mcpsec://vuln`).
+    async fn author(&self) -> Option<&str> {
+        self.0.author.as_deref()
+    }
+    /// `null` for the creation of the finding.
+    async fn from(&self) -> Option<GFindingStatus> {
+        self.0.from.map(Into::into)
+    }
+    async fn to(&self) -> GFindingStatus {
+        self.0.to.into()
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+}
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "FindingStatus", remote = "mcpsec_core::domain::FindingStatus")]
 enum GFindingStatus {
@@ -449,8 +483,10 @@ impl GTenant {
             .map(GAsset))
     }
 
-    /// Findings, in id order, filtered (`findings:read`).
+    /// Findings, in id order (or `order: RISK`, "fix first"), filtered
+    /// (`findings:read`); the same filters as `GET …/findings`.
     #[graphql(complexity = "list_complexity(child_complexity, first)")]
+    #[allow(clippy::too_many_arguments)]
     async fn findings(
         &self,
         ctx: &Context<'_>,
@@ -459,13 +495,33 @@ impl GTenant {
         status: Option<GFindingStatus>,
         min_severity: Option<GSeverity>,
         asset_id: Option<String>,
+        severity: Option<GSeverity>,
+        kev: Option<bool>,
+        fixable: Option<bool>,
+        min_risk: Option<f64>,
+        order: Option<GFindingOrder>,
     ) -> async_graphql::Result<Connection<String, GFinding>> {
         allow(ctx, Permission::FindingsRead, &self.0.id)?;
         let page = page(first, after);
+        if let Some(r) = min_risk.filter(|r| !(0.0..=10.0).contains(r)) {
+            return Err(ApiError::new(
+                mcpsec_core::ErrorCode::InvalidArgument,
+                format!("minRisk {r}: expected a risk score from 0 to 10"),
+            )
+            .into());
+        }
         let filter = FindingFilter {
             asset_id,
             status: status.map(Into::into),
             min_severity: min_severity.map(Into::into),
+            severity: severity.map(Into::into),
+            kev,
+            fixable,
+            min_risk,
+            sort: match order {
+                Some(GFindingOrder::Risk) => mcpsec_core::store::FindingSort::Risk,
+                _ => mcpsec_core::store::FindingSort::Id,
+            },
             page: page.clone(),
             ..Default::default()
         };
@@ -723,6 +779,37 @@ impl GFinding {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// In CISA's Known Exploited Vulnerabilities catalog.
+    async fn kev(&self) -> bool {
+        self.0.kev
+    }
+    /// FIRST EPSS probability (0–1), when known.
+    async fn epss(&self) -> Option<f64> {
+        self.0.epss
+    }
+    /// Versions that fix it; empty when no fix is known.
+    async fn fixed_versions(&self) -> &[String] {
+        &self.0.fixed_versions
+    }
+    /// Whether a fixed version is known.
+    async fn fixable(&self) -> bool {
+        self.0.fixable()
+    }
+    /// Risk score (0–10) for "fix first" ordering.
+    async fn risk_score(&self) -> Option<f64> {
+        self.0.risk_score
+    }
+    /// Every lifecycle change, oldest first (`findings:read`).
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GFindingChange>> {
+        allow(ctx, Permission::FindingsRead, &self.0.tenant)?;
+        Ok(store(ctx)
+            .finding_history(&self.0.tenant, &self.0.id)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(GFindingChange)
+            .collect())
     }
 
     /// The asset (`assets:read`; batched).

@@ -76,7 +76,7 @@ impl StreamKind {
             }
             EventType::PostureScanned | EventType::SbomIngested => Some(StreamKind::ScanProgress),
             EventType::LogReceived => Some(StreamKind::Logs),
-            EventType::McpToolChanged => None,
+            EventType::McpToolChanged | EventType::VulndbUpdated => None,
         }
     }
 

@@ -57,7 +57,22 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Option<StoreResult<T>>, sqlx::Error>
     where
         T: Send + 'static,
-        F: FnOnce(BodyRow) -> StoreResult<(Statement, T)> + Send + 'static;
+        F: FnOnce(BodyRow) -> StoreResult<(Statement, T)> + Send + 'static,
+    {
+        self.read_modify_write_all(select, move |row| {
+            update(row).map(|(write, value)| (vec![write], value))
+        })
+        .await
+    }
+    /// [`Backend::read_modify_write`] with several writes, run in order.
+    async fn read_modify_write_all<T, F>(
+        &self,
+        select: &Statement,
+        update: F,
+    ) -> Result<Option<StoreResult<T>>, sqlx::Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(BodyRow) -> StoreResult<(Vec<Statement>, T)> + Send + 'static;
 }
 
 /// A sqlx query for `stmt` with its arguments bound, for any database that

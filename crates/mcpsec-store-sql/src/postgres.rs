@@ -233,22 +233,24 @@ impl Backend for PostgresBackend {
         Ok(unchanged)
     }
 
-    async fn read_modify_write<T, F>(
+    async fn read_modify_write_all<T, F>(
         &self,
         select: &Statement,
         update: F,
     ) -> Result<Option<StoreResult<T>>, sqlx::Error>
     where
         T: Send + 'static,
-        F: FnOnce(BodyRow) -> StoreResult<(Statement, T)> + Send + 'static,
+        F: FnOnce(BodyRow) -> StoreResult<(Vec<Statement>, T)> + Send + 'static,
     {
         let mut tx = self.pool.begin().await?;
         let Some(row) = bind::<Postgres>(select).fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };
         match update(body_row(&row)?) {
-            Ok((write, value)) => {
-                bind::<Postgres>(&write).execute(&mut *tx).await?;
+            Ok((writes, value)) => {
+                for write in &writes {
+                    bind::<Postgres>(write).execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 Ok(Some(Ok(value)))
             }

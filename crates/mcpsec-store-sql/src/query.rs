@@ -6,9 +6,9 @@
 //! on `tenant_id`; list queries page by `id > after ORDER BY id LIMIT n`.
 
 use mcpsec_core::TenantId;
-use mcpsec_core::domain::{Alert, Asset, Component, Finding, Tenant, Vulnerability};
+use mcpsec_core::domain::{Alert, Asset, Component, Finding, FindingChange, Tenant, Vulnerability};
 use mcpsec_core::event::Event;
-use mcpsec_core::store::{AlertFilter, FindingFilter, Page, StoreResult};
+use mcpsec_core::store::{AlertFilter, FindingFilter, FindingSort, Page, StoreResult, risk_rank};
 
 use crate::record;
 
@@ -205,15 +205,67 @@ pub fn upsert_finding(f: &Finding) -> StoreResult<Statement> {
     let s = stmt.text(f.status.as_str());
     let r = stmt.arg(Arg::Int(record::severity_rank(f.severity)));
     let c = stmt.arg(Arg::OptText(f.component_id.clone()));
+    let k = stmt.arg(Arg::Int(i64::from(f.kev)));
+    let x = stmt.arg(Arg::Int(i64::from(f.fixable())));
+    let rr = stmt.arg(Arg::Int(risk_rank(f.risk_score)));
     let b = stmt.arg(Arg::Text(body));
     stmt.sql = format!(
-        "INSERT INTO findings (tenant_id, id, asset_id, status, severity_rank, component_id, body) \
-         VALUES ({t}, {i}, {a}, {s}, {r}, {c}, {b}) \
+        "INSERT INTO findings (tenant_id, id, asset_id, status, severity_rank, component_id, \
+         kev, fixable, risk_rank, body) \
+         VALUES ({t}, {i}, {a}, {s}, {r}, {c}, {k}, {x}, {rr}, {b}) \
          ON CONFLICT (tenant_id, id) DO UPDATE SET asset_id = excluded.asset_id, \
          status = excluded.status, severity_rank = excluded.severity_rank, \
-         component_id = excluded.component_id, body = excluded.body"
+         component_id = excluded.component_id, kev = excluded.kev, \
+         fixable = excluded.fixable, risk_rank = excluded.risk_rank, body = excluded.body"
     );
     Ok(stmt)
+}
+
+/// Records `change` in the finding's history (migration 0009).
+pub fn insert_finding_change(tenant: &TenantId, change: &FindingChange) -> StoreResult<Statement> {
+    let body = record::encode("finding_history", &change.finding_id, change)?;
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    let i = stmt.text(&change.finding_id);
+    let b = stmt.arg(Arg::Text(body));
+    stmt.sql =
+        format!("INSERT INTO finding_history (tenant_id, finding_id, body) VALUES ({t}, {i}, {b})");
+    Ok(stmt)
+}
+
+/// Records the creation of `f` in its history, only if no finding with its
+/// id exists yet (run before the upsert, in the same transaction).
+pub fn insert_finding_created(f: &Finding) -> StoreResult<Statement> {
+    let change = FindingChange {
+        finding_id: f.id.clone(),
+        at: f.first_seen,
+        author: None,
+        from: None,
+        to: f.status,
+        reason: f.status_reason.clone(),
+    };
+    let body = record::encode("finding_history", &f.id, &change)?;
+    let mut stmt = Statement::new("");
+    let t = stmt.text(f.tenant.as_str());
+    let i = stmt.text(&f.id);
+    let b = stmt.arg(Arg::Text(body));
+    stmt.sql = format!(
+        "INSERT INTO finding_history (tenant_id, finding_id, body) SELECT {t}, {i}, {b} \
+         WHERE NOT EXISTS (SELECT 1 FROM findings WHERE tenant_id = {t} AND id = {i})"
+    );
+    Ok(stmt)
+}
+
+/// A finding's history, oldest first.
+pub fn finding_history(tenant: &TenantId, id: &str) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    let i = stmt.text(id);
+    stmt.sql = format!(
+        "SELECT CAST(seq AS TEXT), body FROM finding_history \
+         WHERE tenant_id = {t} AND finding_id = {i} ORDER BY seq"
+    );
+    stmt
 }
 
 pub fn get_finding(tenant: &TenantId, id: &str) -> Statement {
@@ -253,7 +305,69 @@ pub fn list_findings(tenant: &TenantId, filter: &FindingFilter) -> Statement {
             " AND (component_id = {p} OR substr(component_id, 1, length({v})) = {v})"
         ));
     }
-    page_clause(&mut stmt, &filter.page);
+    if let Some(sev) = filter.severity {
+        let p = stmt.arg(Arg::Int(record::severity_rank(sev)));
+        stmt.sql.push_str(&format!(" AND severity_rank = {p}"));
+    }
+    if let Some(kev) = filter.kev {
+        let p = stmt.arg(Arg::Int(i64::from(kev)));
+        stmt.sql.push_str(&format!(" AND kev = {p}"));
+    }
+    if let Some(fixable) = filter.fixable {
+        let p = stmt.arg(Arg::Int(i64::from(fixable)));
+        stmt.sql.push_str(&format!(" AND fixable = {p}"));
+    }
+    if let Some(min) = filter.min_risk {
+        let p = stmt.arg(Arg::Int(risk_rank(Some(min))));
+        stmt.sql.push_str(&format!(" AND risk_rank >= {p}"));
+    }
+    match filter.sort {
+        FindingSort::Id => page_clause(&mut stmt, &filter.page),
+        FindingSort::Risk => {
+            // Keyset on (risk_rank DESC, id): the cursor is the last id seen,
+            // its rank read back (a cursor finding that no longer exists
+            // ends the listing).
+            if let Some(after) = &filter.page.after {
+                let t = stmt.text(tenant.as_str());
+                let a = stmt.text(after);
+                let rank =
+                    format!("(SELECT risk_rank FROM findings WHERE tenant_id = {t} AND id = {a})");
+                stmt.sql.push_str(&format!(
+                    " AND (risk_rank < {rank} OR (risk_rank = {rank} AND id > {a}))"
+                ));
+            }
+            let limit = i64::from(filter.page.limit.clamp(1, Page::MAX_LIMIT));
+            let p = stmt.arg(Arg::Int(limit));
+            stmt.sql
+                .push_str(&format!(" ORDER BY risk_rank DESC, id LIMIT {p}"));
+        }
+    }
+    stmt
+}
+
+// Components (replacement) ---------------------------------------------------
+
+/// The ids of an asset's components.
+pub fn component_ids(tenant: &TenantId, asset_id: &str) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    let a = stmt.text(asset_id);
+    stmt.sql = format!(
+        "SELECT id, id FROM components WHERE tenant_id = {t} AND asset_id = {a} ORDER BY id"
+    );
+    stmt
+}
+
+/// Deletes these components of an asset.
+pub fn delete_components(tenant: &TenantId, asset_id: &str, ids: &[&str]) -> Statement {
+    let mut stmt = Statement::new("");
+    let t = stmt.text(tenant.as_str());
+    let a = stmt.text(asset_id);
+    let ph: Vec<String> = ids.iter().map(|i| stmt.text(i)).collect();
+    stmt.sql = format!(
+        "DELETE FROM components WHERE tenant_id = {t} AND asset_id = {a} AND id IN ({})",
+        ph.join(", ")
+    );
     stmt
 }
 

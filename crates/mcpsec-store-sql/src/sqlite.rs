@@ -226,22 +226,24 @@ impl Backend for SqliteBackend {
         Ok(unchanged)
     }
 
-    async fn read_modify_write<T, F>(
+    async fn read_modify_write_all<T, F>(
         &self,
         select: &Statement,
         update: F,
     ) -> Result<Option<StoreResult<T>>, sqlx::Error>
     where
         T: Send + 'static,
-        F: FnOnce(BodyRow) -> StoreResult<(Statement, T)> + Send + 'static,
+        F: FnOnce(BodyRow) -> StoreResult<(Vec<Statement>, T)> + Send + 'static,
     {
         let mut tx = self.begin_write().await?;
         let Some(row) = bind::<Sqlite>(select).fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };
         match update(body_row(&row)?) {
-            Ok((write, value)) => {
-                bind::<Sqlite>(&write).execute(&mut *tx).await?;
+            Ok((writes, value)) => {
+                for write in &writes {
+                    bind::<Sqlite>(write).execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 Ok(Some(Ok(value)))
             }

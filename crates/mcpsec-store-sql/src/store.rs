@@ -7,7 +7,9 @@ use std::time::Instant;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mcpsec_core::TenantId;
-use mcpsec_core::domain::{Alert, Asset, Component, Finding, FindingStatus, Tenant, Vulnerability};
+use mcpsec_core::domain::{
+    Alert, Asset, Component, Finding, FindingChange, FindingStatus, Tenant, Vulnerability,
+};
 use mcpsec_core::event::Event;
 use mcpsec_core::store::{AlertFilter, FindingFilter, Page, Store, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
@@ -248,12 +250,78 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn upsert_finding(&self, finding: &Finding) -> StoreResult<()> {
         let op = self.op("upsert_finding");
         op.run(async {
-            let stmt = query::upsert_finding(finding)?;
+            // The creation (first upsert of an id) goes into the history.
+            let stmts = [
+                query::insert_finding_created(finding)?,
+                query::upsert_finding(finding)?,
+            ];
             self.backend
-                .execute(&stmt)
+                .execute_all(&stmts)
                 .await
                 .map(drop)
                 .map_err(|e| op.sql(e))
+        })
+        .await
+    }
+
+    async fn finding_history(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> StoreResult<Vec<FindingChange>> {
+        let op = self.op("finding_history");
+        op.run(self.fetch(&op, "finding_history", &query::finding_history(tenant, id)))
+            .await
+    }
+
+    async fn replace_components(
+        &self,
+        tenant: &TenantId,
+        asset_id: &str,
+        components: &[Component],
+    ) -> StoreResult<Vec<String>> {
+        let op = self.op("replace_components");
+        op.run(async {
+            if let Some(c) = components
+                .iter()
+                .find(|c| &c.tenant != tenant || c.asset_id != asset_id)
+            {
+                return Err(StoreError::Invalid(format!(
+                    "component {} belongs to {}/{}, not {tenant}/{asset_id}",
+                    c.id, c.tenant, c.asset_id
+                )));
+            }
+            let unique: BTreeMap<&str, &Component> =
+                components.iter().map(|c| (c.id.as_str(), c)).collect();
+            let existing = self
+                .backend
+                .fetch_rows(&query::component_ids(tenant, asset_id))
+                .await
+                .map_err(|e| op.sql(e))?;
+            let gone: Vec<String> = existing
+                .into_iter()
+                .map(|r| r.id)
+                .filter(|id| !unique.contains_key(id.as_str()))
+                .collect();
+            let mut stmts = Vec::new();
+            let gone_refs: Vec<&str> = gone.iter().map(String::as_str).collect();
+            for chunk in gone_refs.chunks(query::rows_per_statement(B::STATEMENT_PARAMS, 1)) {
+                stmts.push(query::delete_components(tenant, asset_id, chunk));
+            }
+            let rows: Vec<&Component> = unique.into_values().collect();
+            for chunk in rows.chunks(query::rows_per_statement(
+                B::STATEMENT_PARAMS,
+                query::COMPONENT_COLUMNS,
+            )) {
+                stmts.push(query::upsert_components(chunk)?);
+            }
+            if !stmts.is_empty() {
+                self.backend
+                    .execute_all(&stmts)
+                    .await
+                    .map_err(|e| op.sql(e))?;
+            }
+            Ok(gone)
         })
         .await
     }
@@ -274,12 +342,13 @@ impl<B: Backend> Store for SqlStore<B> {
             .await
     }
 
-    async fn transition_finding(
+    async fn transition_finding_by(
         &self,
         tenant: &TenantId,
         id: &str,
         to: FindingStatus,
         reason: Option<String>,
+        author: Option<String>,
         at: DateTime<Utc>,
     ) -> StoreResult<Finding> {
         let op = self.op("transition_finding");
@@ -293,14 +362,26 @@ impl<B: Backend> Store for SqlStore<B> {
                         row.id, finding.status
                     )));
                 }
+                let change = FindingChange {
+                    finding_id: finding.id.clone(),
+                    at,
+                    author,
+                    from: Some(finding.status),
+                    to,
+                    reason: reason.clone(),
+                };
                 finding.status = to;
                 finding.status_reason = reason;
                 finding.updated_at = at;
-                Ok((query::upsert_finding(&finding)?, finding))
+                let writes = vec![
+                    query::upsert_finding(&finding)?,
+                    query::insert_finding_change(&finding.tenant, &change)?,
+                ];
+                Ok((writes, finding))
             };
             match self
                 .backend
-                .read_modify_write(&select, update)
+                .read_modify_write_all(&select, update)
                 .await
                 .map_err(|e| op.sql(e))?
             {

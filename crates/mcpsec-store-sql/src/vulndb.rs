@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use mcpsec_core::store::{StoreError, StoreResult};
 use mcpsec_core::vulndb::{
-    AdvisoryRecord, EpssScore, KevEntry, PackageKey, SourceCount, UpsertCounts, VulnDbStatus,
-    VulnDbStore,
+    AdvisoryRecord, EpssScore, KevEntry, PackageKey, SourceCount, UpsertCounts, VulnDbChange,
+    VulnDbStatus, VulnDbStore,
 };
 
 use crate::backend::Backend;
@@ -153,7 +153,10 @@ fn eco_base(e: &str) -> &str {
 
 #[async_trait]
 impl<B: Backend> VulnDbStore for SqlStore<B> {
-    async fn upsert_advisories(&self, records: &[AdvisoryRecord]) -> StoreResult<UpsertCounts> {
+    async fn upsert_advisories_changed(
+        &self,
+        records: &[AdvisoryRecord],
+    ) -> StoreResult<(UpsertCounts, Vec<String>)> {
         let op = self.op("upsert_advisories");
         op.run(async {
             // One record per id, the newest `modified` winning.
@@ -169,7 +172,7 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                 }
             }
             if unique.is_empty() {
-                return Ok(UpsertCounts::default());
+                return Ok((UpsertCounts::default(), Vec::new()));
             }
             let ids: Vec<&str> = unique.keys().copied().collect();
             let stored = self.stored_modified(&op, &ids).await?;
@@ -191,8 +194,9 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                 }
             }
             if write.is_empty() {
-                return Ok(counts);
+                return Ok((counts, Vec::new()));
             }
+            let changed: Vec<String> = write.iter().map(|(r, _)| r.id.clone()).collect();
             let mut stmts = Vec::new();
             for chunk in replaced.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1)) {
                 stmts.push(in_list(
@@ -261,7 +265,67 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                 .execute_all(&stmts)
                 .await
                 .map_err(|e| op.sql(e))?;
-            Ok(counts)
+            Ok((counts, changed))
+        })
+        .await
+    }
+
+    async fn record_vulndb_change(&self, change: &VulnDbChange) -> StoreResult<()> {
+        let op = self.op("record_vulndb_change");
+        op.run(async {
+            let body = record::encode("vulndb_changes", "new", change)?;
+            let stmt = Statement {
+                sql: "INSERT INTO vulndb_changes (published, body) VALUES (0, $1)".into(),
+                args: vec![Arg::Text(body)],
+            };
+            self.backend
+                .execute(&stmt)
+                .await
+                .map(drop)
+                .map_err(|e| op.sql(e))
+        })
+        .await
+    }
+
+    async fn pending_vulndb_changes(&self, limit: u32) -> StoreResult<Vec<VulnDbChange>> {
+        let op = self.op("pending_vulndb_changes");
+        op.run(async {
+            let stmt = Statement {
+                sql: "SELECT CAST(seq AS TEXT), body FROM vulndb_changes WHERE published = 0 \
+                      ORDER BY seq LIMIT $1"
+                    .into(),
+                args: vec![Arg::Int(i64::from(limit.clamp(1, 1000)))],
+            };
+            let rows = self
+                .backend
+                .fetch_rows(&stmt)
+                .await
+                .map_err(|e| op.sql(e))?;
+            rows.iter()
+                .map(|r| {
+                    let mut c: VulnDbChange = record::decode("vulndb_changes", &r.id, &r.body)?;
+                    c.seq = parse_u64("vulndb_changes seq", &r.id)?;
+                    Ok(c)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn mark_vulndb_change_published(&self, seq: u64) -> StoreResult<()> {
+        let op = self.op("mark_vulndb_change_published");
+        op.run(async {
+            let seq = i64::try_from(seq)
+                .map_err(|_| StoreError::Invalid(format!("vulndb change {seq}: out of range")))?;
+            let stmt = Statement {
+                sql: "UPDATE vulndb_changes SET published = 1 WHERE seq = $1".into(),
+                args: vec![Arg::Int(seq)],
+            };
+            self.backend
+                .execute(&stmt)
+                .await
+                .map(drop)
+                .map_err(|e| op.sql(e))
         })
         .await
     }

@@ -108,6 +108,10 @@ pub fn finding(
         first_seen: t(0),
         last_seen: t(10),
         updated_at: t(10),
+        kev: false,
+        epss: None,
+        fixed_versions: Vec::new(),
+        risk_score: None,
     }
 }
 

@@ -65,6 +65,10 @@ async fn seed(store: &dyn Store, findings: usize) -> anyhow::Result<String> {
                 first_seen: now,
                 last_seen: now,
                 updated_at: now,
+                kev: false,
+                epss: None,
+                fixed_versions: Vec::new(),
+                risk_score: None,
             })
             .await?;
     }

@@ -620,19 +620,59 @@ async fn import(
     });
     let mut counts = mcpsec_core::vulndb::UpsertCounts::default();
     let (mut kev, mut epss) = (0u64, 0u64);
+    // What changed, for `vulndb.updated` (published by the service).
+    let mut ecosystems = std::collections::BTreeSet::new();
+    let mut changed_ids: Vec<String> = Vec::new();
+    let mut truncated = false;
     while let Some(b) = rx.recv().await {
         match b {
-            Batch::Advisories(recs) => counts.add(
-                store
-                    .upsert_advisories(&recs)
+            Batch::Advisories(recs) => {
+                let (c, changed) = store
+                    .upsert_advisories_changed(&recs)
                     .await
-                    .context("writing advisories")?,
-            ),
+                    .context("writing advisories")?;
+                counts.add(c);
+                if !changed.is_empty() {
+                    let changed: std::collections::HashSet<&str> =
+                        changed.iter().map(String::as_str).collect();
+                    for r in recs.iter().filter(|r| changed.contains(r.id.as_str())) {
+                        ecosystems.extend(
+                            r.ecosystems
+                                .iter()
+                                .map(|e| e.split(':').next().unwrap_or(e).to_string()),
+                        );
+                        if changed_ids.len() < mcpsec_core::vulndb::VulnDbChange::MAX_IDS {
+                            changed_ids.push(r.id.clone());
+                        } else {
+                            truncated = true;
+                        }
+                    }
+                }
+            }
             Batch::Kev(e) => kev += store.upsert_kev(&e).await.context("writing KEV")?,
             Batch::Epss(e) => epss += store.upsert_epss(&e).await.context("writing EPSS")?,
         }
     }
     let summary = reader.await?;
+    changed_ids.sort();
+    changed_ids.dedup();
+    let change = mcpsec_core::vulndb::VulnDbChange {
+        seq: 0,
+        at: chrono::Utc::now(),
+        ecosystems: ecosystems.into_iter().collect(),
+        advisory_ids: changed_ids,
+        truncated,
+        kev_entries: kev,
+        epss_scores: epss,
+    };
+    if !change.is_empty() {
+        // A running service publishes it as `vulndb.updated` and re-matches
+        // the affected projects of every tenant.
+        store
+            .record_vulndb_change(&change)
+            .await
+            .context("recording the database change")?;
+    }
     for e in summary.errors.iter().take(50) {
         eprintln!("warning: skipped {}: {}", e.source, e.reason);
     }

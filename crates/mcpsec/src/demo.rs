@@ -214,6 +214,10 @@ pub async fn seed(b: &Backends) -> anyhow::Result<bool> {
         first_seen: now - Duration::days(days),
         last_seen: now,
         updated_at: now,
+        kev: false,
+        epss: None,
+        fixed_versions: Vec::new(),
+        risk_score: None,
     };
     for f in [
         finding(

@@ -6,16 +6,22 @@
 //! against the store's vulnerability database and keeps the project's
 //! findings in step (`finding.created` for new ones, `finding.resolved` (status
 //! `fixed`) for ones whose component disappeared or was upgraded; history is
-//! kept, nothing is deleted).
+//! kept, nothing is deleted). The project's component set is replaced by the
+//! upload's. Findings carry KEV, EPSS, fixed versions and the risk score.
+//!
+//! The same handler consumes `vulndb.updated` (published per tenant by
+//! [`run_vulndb_publisher`] from the store's outbox of `mcpsec db import`
+//! changes) and re-matches the latest upload of every affected project.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
 use mcpsec_core::TenantId;
 use mcpsec_core::bus::BusMessage;
-use mcpsec_core::domain::{Component as StoredComponent, Finding, FindingStatus};
+use mcpsec_core::domain::{Component as StoredComponent, Finding, FindingStatus, Severity};
 use mcpsec_core::event::{
     Event, EventPayload, EventType, FindingCreated, FindingResolved, FindingUpdated, SbomIngested,
+    VulndbUpdated,
 };
 use mcpsec_core::objstore::ObjectKey;
 use mcpsec_core::store::{FindingFilter, Page, Store, StoreError};
@@ -161,6 +167,23 @@ struct Matched {
     component_key: String,
     severity: mcpsec_core::domain::Severity,
     title: String,
+    kev: bool,
+    epss: Option<f64>,
+    fixed_versions: Vec<String>,
+    risk: f64,
+}
+
+/// Who the worker's lifecycle changes are recorded as in finding history.
+const AUTHOR: &str = "mcpsec://vuln";
+
+/// The asset criticality factor of the risk score.
+fn criticality(s: Severity) -> scan::Criticality {
+    match s {
+        Severity::Info | Severity::Low => scan::Criticality::Low,
+        Severity::Medium => scan::Criticality::Medium,
+        Severity::High => scan::Criticality::High,
+        Severity::Critical => scan::Criticality::Critical,
+    }
 }
 
 /// The worker handler of `sbom.ingested`.
@@ -178,14 +201,57 @@ impl VulnService {
     async fn ingest(&self, b: &Backends, event: &Event) -> Result<(), HandlerError> {
         let data: SbomIngested = serde_json::from_value(event.data.clone())
             .map_err(|e| HandlerError::Failed(format!("sbom.ingested {}: {e}", event.id)))?;
-        let tenant = &event.tenant;
-        let project = data.asset_id.as_str();
         let Some(key) = data.object_key.as_deref() else {
             return Err(HandlerError::Failed(format!(
                 "sbom.ingested {}: no object_key, nothing to match",
                 event.id
             )));
         };
+        self.sync(b, &event.tenant, &data.asset_id, key, &event.id)
+            .await
+    }
+
+    /// Re-matches the latest upload of every project of the event's tenant
+    /// that has a component in a changed ecosystem (every project when KEV
+    /// or EPSS data changed, or the change is too large to name).
+    async fn vulndb_updated(&self, b: &Backends, event: &Event) -> Result<(), HandlerError> {
+        let data: VulndbUpdated = event
+            .payload()
+            .map_err(|e| HandlerError::Failed(format!("vulndb.updated {}: {e}", event.id)))?;
+        let tenant = &event.tenant;
+        let everything = data.truncated || data.kev_entries > 0 || data.epss_scores > 0;
+        let ecosystems: HashSet<&str> = data.ecosystems.iter().map(String::as_str).collect();
+        let cause = format!("vulndb-{}", data.change);
+        let mut rematched = 0usize;
+        for (project, key) in latest_uploads(b, tenant).await? {
+            if !everything
+                && !project_in_ecosystems(b.store.as_ref(), tenant, &project, &ecosystems).await?
+            {
+                continue;
+            }
+            match self.sync(b, tenant, &project, &key, &cause).await {
+                Ok(()) => rematched += 1,
+                Err(HandlerError::Failed(m)) => {
+                    tracing::error!(%tenant, project, error = %m, "project not re-matched; skipped");
+                }
+                Err(u) => return Err(u),
+            }
+        }
+        tracing::info!(%tenant, change = data.change, rematched, "vulnerability database changed; projects re-matched");
+        Ok(())
+    }
+
+    /// Matches the upload at `key` for `project` and brings the project's
+    /// findings in step; `cause` (the triggering event) makes the ids of the
+    /// events it publishes deterministic.
+    async fn sync(
+        &self,
+        b: &Backends,
+        tenant: &TenantId,
+        project: &str,
+        key: &str,
+        cause: &str,
+    ) -> Result<(), HandlerError> {
         let okey = ObjectKey::new(key)
             .map_err(|e| HandlerError::Failed(format!("object key {key:?}: {e}")))?;
         let bytes = b
@@ -213,6 +279,11 @@ impl VulnService {
                 Some(mut f) => {
                     f.last_seen = now;
                     f.severity = m.severity;
+                    f.title = m.title.clone();
+                    f.kev = m.kev;
+                    f.epss = m.epss;
+                    f.fixed_versions = m.fixed_versions.clone();
+                    f.risk_score = Some(m.risk);
                     let was_fixed = f.status == FindingStatus::Fixed;
                     writes.push(Write::Upsert(Box::new(f)));
                     if was_fixed {
@@ -225,7 +296,7 @@ impl VulnService {
                         messages.push(message(
                             tenant,
                             project,
-                            format!("{id}:reopened:{}", event.id),
+                            format!("{id}:reopened:{cause}"),
                             &FindingUpdated {
                                 finding_id: id.clone(),
                                 from: FindingStatus::Fixed,
@@ -249,6 +320,10 @@ impl VulnService {
                         first_seen: now,
                         last_seen: now,
                         updated_at: now,
+                        kev: m.kev,
+                        epss: m.epss,
+                        fixed_versions: m.fixed_versions.clone(),
+                        risk_score: Some(m.risk),
                     };
                     writes.push(Write::Upsert(Box::new(f)));
                     messages.push(message(
@@ -306,7 +381,7 @@ impl VulnService {
             messages.push(message(
                 tenant,
                 project,
-                format!("{}:resolved:{}", f.id, event.id),
+                format!("{}:resolved:{cause}", f.id),
                 &FindingResolved {
                     finding_id: f.id.clone(),
                     asset_id: project.to_string(),
@@ -330,7 +405,14 @@ impl VulnService {
                 Write::Transition(id, to, reason) => {
                     match b
                         .store
-                        .transition_finding(tenant, &id, to, Some(reason), now)
+                        .transition_finding_by(
+                            tenant,
+                            &id,
+                            to,
+                            Some(reason),
+                            Some(AUTHOR.to_string()),
+                            now,
+                        )
                         .await
                     {
                         Ok(_) => {}
@@ -375,10 +457,14 @@ impl VulnService {
                     }
                 })
                 .collect();
-            store
-                .upsert_components(tenant, &stored)
+            // The upload is the project's whole component set now.
+            let gone = store
+                .replace_components(tenant, project, &stored)
                 .await
                 .map_err(store_err)?;
+            if !gone.is_empty() {
+                tracing::info!(%tenant, project, removed = gone.len(), "components no longer in the project");
+            }
             let keys = feeds::package_keys(&comps);
             let recs = store
                 .advisories_for_packages(&keys)
@@ -399,10 +485,40 @@ impl VulnService {
         cves.sort();
         cves.dedup();
         let kev = Kev::from_entries(&store.kev_entries(&cves).await.map_err(store_err)?);
+        let epss: HashMap<String, f64> = store
+            .epss_scores(&cves)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|e| (e.cve, e.score))
+            .collect();
+        let crit = store
+            .get_asset(tenant, project)
+            .await
+            .map_err(store_err)?
+            .map(|a| criticality(a.criticality))
+            .unwrap_or_default();
         let mut out: HashMap<(String, String), Matched> = HashMap::new();
         for f in findings {
             let in_kev = f.vulnerability.kev || f.ids().any(|i| kev.cves.contains(i));
-            let risk = scan::risk_score(f.vulnerability.severity, &f.vulnerability.cvss, in_kev);
+            let f_epss = f
+                .ids()
+                .filter_map(|i| epss.get(i).copied())
+                .chain(f.vulnerability.epss.as_ref().map(|e| e.score))
+                .fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
+            let risk = scan::risk_score_full(
+                f.vulnerability.severity,
+                &f.vulnerability.cvss,
+                in_kev,
+                f_epss,
+                crit,
+            );
+            let mut fixed_versions: Vec<String> = f.smallest_fix.iter().cloned().collect();
+            for v in &f.fixed_versions {
+                if !fixed_versions.contains(v) {
+                    fixed_versions.push(v.clone());
+                }
+            }
             let ck = component_key(
                 &f.component.name,
                 &f.component.version,
@@ -427,12 +543,145 @@ impl VulnService {
                     component_key: ck,
                     severity: f.vulnerability.severity,
                     title,
+                    kev: in_kev,
+                    epss: f_epss,
+                    fixed_versions,
+                    risk,
                 },
             );
         }
         let mut v: Vec<Matched> = out.into_values().collect();
         v.sort_by(|a, b| (&a.vuln, &a.component_key).cmp(&(&b.vuln, &b.component_key)));
         Ok(v)
+    }
+}
+
+/// The latest upload of every project of the tenant: object keys are
+/// `sboms/{project}/{uuid v7}`, so the last key per project (sorted) is it.
+async fn latest_uploads(
+    b: &Backends,
+    tenant: &TenantId,
+) -> Result<BTreeMap<String, String>, HandlerError> {
+    let prefix =
+        ObjectKey::new("sboms").map_err(|e| HandlerError::Failed(format!("object key: {e}")))?;
+    let objects = b
+        .objects
+        .list(tenant, Some(&prefix))
+        .await
+        .map_err(|e| HandlerError::Unavailable(e.to_string()))?;
+    let mut latest = BTreeMap::new();
+    for o in objects {
+        let mut parts = o.key.as_str().splitn(3, '/');
+        if let (Some("sboms"), Some(project), Some(upload)) =
+            (parts.next(), parts.next(), parts.next())
+        {
+            let newer = latest
+                .get(project)
+                .is_none_or(|k: &String| k.as_str() < o.key.as_str());
+            if newer && !upload.is_empty() {
+                latest.insert(project.to_string(), o.key.as_str().to_string());
+            }
+        }
+    }
+    Ok(latest)
+}
+
+/// Whether any of the project's stored components is in one of `ecosystems`
+/// (bases: `Debian` for `Debian:12`).
+async fn project_in_ecosystems(
+    store: &dyn Store,
+    tenant: &TenantId,
+    project: &str,
+    ecosystems: &HashSet<&str>,
+) -> Result<bool, HandlerError> {
+    if ecosystems.is_empty() {
+        return Ok(false);
+    }
+    let mut page = Page::first(1000);
+    loop {
+        let batch = store
+            .list_components(tenant, project, &page)
+            .await
+            .map_err(store_err)?;
+        if batch.iter().any(|c| {
+            c.ecosystem
+                .as_deref()
+                .is_some_and(|e| ecosystems.contains(e.split(':').next().unwrap_or(e)))
+        }) {
+            return Ok(true);
+        }
+        if batch.len() < page.limit as usize {
+            return Ok(false);
+        }
+        page.after = batch.last().map(|c| c.id.clone());
+    }
+}
+
+/// Publishes the store's pending vulnerability-database changes (recorded by
+/// `mcpsec db import`) as `vulndb.updated`, one event per tenant with the
+/// deterministic id `vulndb-{seq}`, then marks them published. Returns how
+/// many changes it published. A crash between publish and mark republishes
+/// the same ids (the event store records each once; re-matching is idempotent).
+pub async fn publish_vulndb_changes(b: &Backends) -> Result<usize, HandlerError> {
+    let pending = b
+        .store
+        .pending_vulndb_changes(100)
+        .await
+        .map_err(store_err)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let tenants = b.store.list_tenants().await.map_err(store_err)?;
+    for change in &pending {
+        let data = VulndbUpdated {
+            change: change.seq,
+            ecosystems: change.ecosystems.clone(),
+            advisory_ids: change.advisory_ids.clone(),
+            truncated: change.truncated,
+            kev_entries: change.kev_entries,
+            epss_scores: change.epss_scores,
+        };
+        let mut messages = Vec::with_capacity(tenants.len());
+        for t in &tenants {
+            messages.push(message(
+                &t.id,
+                "vulndb",
+                format!("vulndb-{}", change.seq),
+                &data,
+            )?);
+        }
+        if !messages.is_empty() {
+            b.bus
+                .publish(messages)
+                .await
+                .map_err(|e| HandlerError::Unavailable(e.to_string()))?;
+        }
+        b.store
+            .mark_vulndb_change_published(change.seq)
+            .await
+            .map_err(store_err)?;
+        tracing::info!(change = change.seq, tenants = tenants.len(), ecosystems = ?change.ecosystems, "vulndb.updated published");
+    }
+    Ok(pending.len())
+}
+
+/// Runs [`publish_vulndb_changes`] every `interval` until `stop`.
+pub async fn run_vulndb_publisher(
+    b: Backends,
+    interval: std::time::Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(e) = publish_vulndb_changes(&b).await {
+            tracing::warn!(error = ?e, "publishing vulnerability-database changes failed; retried");
+        }
     }
 }
 
@@ -453,13 +702,20 @@ impl EventHandler for VulnService {
     }
 
     fn handles(&self, event_type: EventType) -> bool {
-        event_type == EventType::SbomIngested
+        matches!(
+            event_type,
+            EventType::SbomIngested | EventType::VulndbUpdated
+        )
     }
 
     async fn handle(&self, b: &Backends, events: &[Event]) -> Result<(), HandlerError> {
         let _one_at_a_time = self.batch_lock.lock().await;
         for e in events {
-            match self.ingest(b, e).await {
+            let done = match e.event_type {
+                EventType::VulndbUpdated => self.vulndb_updated(b, e).await,
+                _ => self.ingest(b, e).await,
+            };
+            match done {
                 Ok(()) => {}
                 Err(HandlerError::Failed(m)) => {
                     tracing::error!(tenant = %e.tenant, event = %e.id, error = %m, "sbom not matched; skipped");

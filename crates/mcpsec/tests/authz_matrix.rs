@@ -55,6 +55,11 @@ const ROUTES: &[(&str, &str, Need)] = &[
     ),
     (
         "GET",
+        "/api/v1/tenants/{tenant}/findings/{id}/history",
+        Need::Tenant("findings:read"),
+    ),
+    (
+        "GET",
         "/api/v1/tenants/{tenant}/alerts",
         Need::Tenant("alerts:read"),
     ),

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use mcpsec_core::ErrorCode;
-use mcpsec_core::domain::{Asset, AssetKind, Severity};
+use mcpsec_core::domain::{Asset, AssetKind, FindingChange, Severity};
 use mcpsec_core::event::{Event, SbomIngested};
 use mcpsec_core::objstore::ObjectKey;
 use mcpsec_core::posture::valid_asset_id;
@@ -251,4 +251,70 @@ pub(super) async fn rematch(
         }),
     )
         .into_response())
+}
+
+/// The order of `GET …/findings` (`sort=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingOrder {
+    /// Ascending id (the default).
+    #[default]
+    Id,
+    /// "Fix first": highest risk score first, then ascending id.
+    Risk,
+}
+
+impl From<FindingOrder> for mcpsec_core::store::FindingSort {
+    fn from(o: FindingOrder) -> Self {
+        match o {
+            FindingOrder::Id => mcpsec_core::store::FindingSort::Id,
+            FindingOrder::Risk => mcpsec_core::store::FindingSort::Risk,
+        }
+    }
+}
+
+/// Checks `min_risk=`: a number from 0 to 10.
+pub(super) fn min_risk(v: Option<f64>) -> Result<Option<f64>, ApiError> {
+    match v {
+        Some(r) if !(0.0..=10.0).contains(&r) => Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!("min_risk {r}: expected a risk score from 0 to 10"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A finding's triage history.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FindingHistory {
+    pub finding_id: String,
+    /// Every lifecycle change, oldest first; the first is the creation.
+    pub items: Vec<FindingChange>,
+}
+
+/// The lifecycle history of a finding: its creation and every status change
+/// (open, triaged, false positive, accepted risk, fixed) with author (the
+/// authenticated principal, or the service), time, old and new status and
+/// the justification given.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/findings/{id}/history",
+    params(("tenant" = String, Path), ("id" = String, Path)),
+    responses(
+        (status = 200, body = FindingHistory),
+        (status = 404, description = "No such finding", body = ErrorBody)))]
+pub(super) async fn finding_history(
+    State(s): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<FindingHistory>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    if s.backends.store.get_finding(&tenant, &id).await?.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("finding {id:?}"),
+        ));
+    }
+    let items = s.backends.store.finding_history(&tenant, &id).await?;
+    Ok(Json(FindingHistory {
+        finding_id: id,
+        items,
+    }))
 }
