@@ -2,9 +2,13 @@
 //!
 //! | input | accepted shapes | selector | Rego `input` |
 //! |---|---|---|---|
-//! | `aws` | AWS Config configuration items (`aws configservice batch-get-resource-config` → `baseConfigurationItems`, `get-resource-config-history` → `configurationItems`, or an array / a single item): objects with `resourceType: "AWS::…"` and `configuration` | `resourceType` (`AWS::S3::Bucket`) | the item; `configuration` and every `supplementaryConfiguration` value that is a JSON string are decoded |
-//! | `azure` | Azure Resource Manager resources (`az resource list`, `az <service> … list/show`, REST `{"value": [...]}`, Resource Graph `{"data": [...]}`, or one object): objects with `id: "/subscriptions/…"` and `type: "Microsoft.X/y"` | `type`, lower-cased (`microsoft.storage/storageaccounts`) | the resource; `properties` is merged over top-level fields so `az … show` (flattened) and ARM (`properties`) shapes read alike |
-//! | `gcp` | Cloud Asset Inventory (`gcloud asset list --content-type=resource --format=json`, `gcloud asset search-all-resources`, or `{"assets": [...]}`): objects with `assetType` and `name: "//…"` | `assetType` (`storage.googleapis.com/Bucket`) | the asset; `resource.data` is also available as `data` |
+//! | `aws` | AWS Config configuration items (`aws configservice batch-get-resource-config` → `baseConfigurationItems`, `get-resource-config-history` → `configurationItems`, advanced query results `select-resource-config`/`select-aggregate-resource-config` → `Results`, an array of JSON strings, or an array / a single item): objects with `resourceType: "AWS::…"` and `configuration` | `resourceType` (`AWS::S3::Bucket`) | the item; `configuration` and every `supplementaryConfiguration` value that is a JSON string are decoded |
+//! | `azure` | Azure Resource Manager resources (`az resource list`, `az <service> … list/show`, REST `{"value": [...]}`, Resource Graph `az graph query` → `{"count", "data": [...], "total_records"}` or the REST table form `{"data": {"columns", "rows"}}`, or one object): objects with `id: "/subscriptions/…"` and `type: "Microsoft.X/y"` | `type`, lower-cased (`microsoft.storage/storageaccounts`) | the resource; `properties` is merged over top-level fields so `az … show` (flattened) and ARM (`properties`) shapes read alike |
+//! | `gcp` | Cloud Asset Inventory (`gcloud asset list --content-type=resource --format=json`, `gcloud asset search-all-resources --format=json` (data from `versionedResources[0].resource`), `gcloud asset export` NDJSON (snake_case `asset_type`), or `{"assets": [...]}`): objects with `assetType`/`asset_type` and `name: "//…"` | `assetType` (`storage.googleapis.com/Bucket`) | the asset with `assetType` set; `resource.data` (or the first versioned resource) is also available as `data` |
+//!
+//! Any of these may also come as NDJSON, one resource per line (see
+//! [`super`]). A record that cannot be read (a query result that is not a
+//! JSON object, or that lacks `resourceType`) is reported and skipped.
 
 use std::sync::Arc;
 
@@ -43,7 +47,8 @@ pub fn classify(v: &Value) -> Option<InputKind> {
     {
         return Some(InputKind::Azure);
     }
-    if o.get("assetType").is_some_and(Value::is_string)
+    if (o.get("assetType").is_some_and(Value::is_string)
+        || o.get("asset_type").is_some_and(Value::is_string))
         && o.get("name")
             .and_then(Value::as_str)
             .is_some_and(|n| n.starts_with("//"))
@@ -53,18 +58,68 @@ pub fn classify(v: &Value) -> Option<InputKind> {
     None
 }
 
+/// The resources read from an inventory document, and the records skipped.
+#[derive(Default)]
+pub struct Inventory {
+    pub targets: Vec<Target>,
+    /// `Results[3]: reason`, one per skipped record.
+    pub errors: Vec<String>,
+}
+
+/// Rows of a Resource Graph table result (`{"columns": [{"name"}], "rows":
+/// [[…]]}`) as objects; `None` for other values.
+fn table_rows(v: &Value) -> Option<Vec<Value>> {
+    let cols: Vec<&str> = v
+        .get("columns")?
+        .as_array()?
+        .iter()
+        .map(|c| c.get("name").and_then(Value::as_str).unwrap_or(""))
+        .collect();
+    let rows = v.get("rows")?.as_array()?;
+    Some(
+        rows.iter()
+            .map(|r| {
+                let cells = r.as_array().map(Vec::as_slice).unwrap_or(&[]);
+                Value::Object(
+                    cols.iter()
+                        .zip(cells)
+                        .filter(|(c, _)| !c.is_empty())
+                        .map(|(c, x)| (c.to_string(), x.clone()))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// The cloud resources of a document; `None` when it is not an inventory.
-pub fn targets(file: &str, v: &Value, lines: &LineMap) -> Option<Vec<Target>> {
-    let (items, prefix): (&Vec<Value>, String) = match v {
+pub fn targets(file: &str, v: &Value, lines: &LineMap) -> Option<Inventory> {
+    let decoded: Vec<Value>;
+    let (items, prefix): (&[Value], String) = match v {
         Value::Array(a) => (a, String::new()),
         Value::Object(o) => {
             if classify(v).is_some() {
-                return Some(vec![target(file, v, lines.sub(""))?]);
+                return Some(Inventory {
+                    targets: target(file, v, lines.sub("")).into_iter().collect(),
+                    errors: Vec::new(),
+                });
             }
-            let (k, a) = WRAPPERS
-                .iter()
-                .find_map(|k| o.get(*k).and_then(Value::as_array).map(|a| (*k, a)))?;
-            (a, k.to_string())
+            // AWS Config advanced query: `Results` holds JSON strings
+            // (other reports, Trivy's, have `Results` of objects).
+            if let Some(Value::Array(results)) = o.get("Results")
+                && (o.contains_key("QueryInfo") || results.iter().any(Value::is_string))
+            {
+                return Some(aws_query_results(file, results, lines));
+            }
+            if let Some(rows) = o.get("data").and_then(table_rows) {
+                decoded = rows;
+                (&decoded, "data".to_string())
+            } else {
+                let (k, a) = WRAPPERS
+                    .iter()
+                    .find_map(|k| o.get(*k).and_then(Value::as_array).map(|a| (*k, a)))?;
+                (a, k.to_string())
+            }
         }
         _ => return None,
     };
@@ -72,13 +127,65 @@ pub fn targets(file: &str, v: &Value, lines: &LineMap) -> Option<Vec<Target>> {
         return None;
     }
     let mut item_lines = lines.split_array(&prefix, items.len());
-    Some(
-        items
+    Some(Inventory {
+        targets: items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| target(file, item, std::mem::take(&mut item_lines[i])))
+            .filter_map(|(i, item)| {
+                let l = item_lines
+                    .get_mut(i)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                target(file, item, l)
+            })
             .collect(),
-    )
+        errors: Vec::new(),
+    })
+}
+
+/// `aws configservice select-resource-config` output: each result is a JSON
+/// object encoded as a string (objects are accepted as they are).
+fn aws_query_results(file: &str, results: &[Value], lines: &LineMap) -> Inventory {
+    let mut inv = Inventory::default();
+    let mut item_lines = lines.split_array("Results", results.len());
+    for (i, r) in results.iter().enumerate() {
+        let item = match r {
+            Value::String(s) => match serde_json::from_str::<Value>(s) {
+                Ok(v @ Value::Object(_)) => v,
+                Ok(_) => {
+                    inv.errors.push(format!("Results[{i}]: not a JSON object"));
+                    continue;
+                }
+                Err(e) => {
+                    inv.errors.push(format!(
+                        "Results[{i}]: invalid JSON in the result string: {e}"
+                    ));
+                    continue;
+                }
+            },
+            v @ Value::Object(_) => v.clone(),
+            _ => {
+                inv.errors
+                    .push(format!("Results[{i}]: neither a JSON string nor an object"));
+                continue;
+            }
+        };
+        if classify(&item) != Some(InputKind::Aws) {
+            inv.errors.push(format!(
+                "Results[{i}]: no AWS resourceType (the query must select resourceType and configuration)"
+            ));
+            continue;
+        }
+        // The result's fields all sit on the line of its string.
+        let mut l = LineMap::new();
+        if let Some(n) = item_lines.get_mut(i).and_then(|m| m.get("")) {
+            l.insert("", n);
+        }
+        if let Some(t) = target(file, &item, l) {
+            inv.targets.push(t);
+        }
+    }
+    inv
 }
 
 /// A JSON value encoded in a string, decoded; other values unchanged.
@@ -126,13 +233,23 @@ fn target(file: &str, item: &Value, lines: LineMap) -> Option<Target> {
         }
         _ => {
             let mut m = o.clone();
+            // `list`/`export`: resource.data; `search-all-resources` with a
+            // read mask: versionedResources[].resource.
             let data = o
                 .get("resource")
                 .and_then(|r| r.get("data"))
+                .or_else(|| {
+                    o.get("versionedResources")
+                        .and_then(|v| v.get(0))
+                        .and_then(|v| v.get("resource"))
+                })
                 .cloned()
                 .unwrap_or(Value::Object(Map::new()));
             m.insert("data".into(), data);
-            let atype = s("assetType").unwrap_or_default();
+            let atype = s("assetType")
+                .or_else(|| s("asset_type"))
+                .unwrap_or_default();
+            m.insert("assetType".into(), Value::String(atype.clone()));
             let name = s("name").unwrap_or_default();
             (atype, name, Value::Object(m))
         }

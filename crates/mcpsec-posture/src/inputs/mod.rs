@@ -8,10 +8,12 @@
 //! | `terraform` | `*.tf` of one directory (+ `terraform.tfvars`, `*.auto.tfvars`), plan JSON | resource | see [`terraform`] |
 //! | `github-actions` | YAML with `on` and `jobs` | workflow | the workflow |
 //! | `gitlab-ci` | `.gitlab-ci.yml`, `*.gitlab-ci.yml`, or YAML with `stages` and a job with `script` | pipeline file | the pipeline |
-//! | `aws`, `azure`, `gcp` | JSON cloud inventories, see [`cloud`] | resource | the resource |
+//! | `aws`, `azure`, `gcp` | JSON or NDJSON (`*.ndjson`, `*.jsonl`, or a `.json` file with one object per line) cloud inventories, see [`cloud`] | resource | the resource |
 //! | `container-image` | image tarballs / OCI layouts (read by the `mcpsec` binary), or `.json` image documents | image | see [`image`] |
 //!
-//! Files that fail to parse are reported as [`InputError`]s and skipped.
+//! Files that fail to parse are reported as [`InputError`]s and skipped; in
+//! NDJSON files and AWS Config query results, a bad line or record is
+//! reported (`file: line 3: …`) and the others are scanned.
 
 pub mod cloud;
 pub mod dockerfile;
@@ -168,7 +170,12 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
         }
         let kind = if dockerfile::is_dockerfile_name(&name) {
             Some(InputKind::Dockerfile)
-        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+        } else if lower.ends_with(".yaml")
+            || lower.ends_with(".yml")
+            || lower.ends_with(".json")
+            || lower.ends_with(".ndjson")
+            || lower.ends_with(".jsonl")
+        {
             None
         } else {
             continue;
@@ -187,7 +194,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
         let file = f.display().to_string();
         match kind {
             Some(_) => loaded.targets.push(dockerfile_target(&file, &text)),
-            None => match yaml_targets_named(&file, &name, &text) {
+            None => match yaml_targets_named(&file, &name, &text, &mut loaded.errors) {
                 Ok(mut t) => loaded.targets.append(&mut t),
                 Err(e) => loaded.errors.push(e),
             },
@@ -317,79 +324,179 @@ fn is_gitlab_ci(name: &str, v: &Value) -> bool {
 }
 
 /// Kubernetes resources, workflows and plans in a YAML or JSON file.
+/// Errors of single records (an NDJSON line, a query result) are dropped;
+/// [`file_targets`] returns them.
 pub fn yaml_targets(file: &str, text: &str) -> Result<Vec<Target>, InputError> {
-    let name = Path::new(file)
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    yaml_targets_named(file, &name, text)
+    let mut errors = Vec::new();
+    yaml_targets_named(file, &file_name(file), text, &mut errors)
 }
 
-/// Like [`yaml_targets`], with the file name (it tells GitLab CI files).
-fn yaml_targets_named(file: &str, name: &str, text: &str) -> Result<Vec<Target>, InputError> {
+/// The targets of a YAML, JSON or NDJSON file and the records that were
+/// skipped; `Err` when nothing of the file could be read.
+pub fn file_targets(file: &str, text: &str) -> Result<(Vec<Target>, Vec<InputError>), InputError> {
+    let mut errors = Vec::new();
+    let t = yaml_targets_named(file, &file_name(file), text, &mut errors)?;
+    Ok((t, errors))
+}
+
+fn file_name(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether a file is newline-delimited JSON: named `*.ndjson`/`*.jsonl`, or
+/// its first non-blank line is a whole JSON object and another line follows.
+fn is_ndjson(name: &str, text: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
+        return true;
+    }
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    first.starts_with('{')
+        && lines.next().is_some_and(|l| l.starts_with('{'))
+        && serde_json::from_str::<serde_json::Map<String, Value>>(first).is_ok()
+}
+
+/// Like [`yaml_targets`], with the file name (it tells GitLab CI files);
+/// errors of single records go to `errors`.
+fn yaml_targets_named(
+    file: &str,
+    name: &str,
+    text: &str,
+    errors: &mut Vec<InputError>,
+) -> Result<Vec<Target>, InputError> {
+    if is_ndjson(name, text) {
+        return ndjson_targets(file, name, text, errors);
+    }
     let docs = load_documents(text).map_err(|e| InputError {
         file: file.to_string(),
         reason: format!("invalid YAML/JSON: {e}"),
     })?;
     let mut out = Vec::new();
     for d in docs {
-        let v = d.value;
-        if is_k8s(&v) {
-            let kind = v["kind"].as_str().unwrap_or_default();
-            if kind.ends_with("List") && v["items"].is_array() {
-                let Value::Array(items) = v["items"].clone() else {
-                    continue;
-                };
-                let mut item_lines = d.lines.split_array("items", items.len());
-                for (i, item) in items.into_iter().enumerate() {
-                    if !item.is_object() {
-                        continue;
-                    }
-                    let lines = std::mem::take(&mut item_lines[i]);
-                    let line = lines.get("").unwrap_or(d.line);
-                    out.push(k8s_target(file, item, line, lines));
-                }
-            } else {
-                out.push(k8s_target(file, v, d.line, d.lines));
-            }
-        } else if image::is_document(&v) {
-            out.push(image::target(file, v));
-        } else if is_workflow(&v) {
-            out.push(Target {
-                kind: InputKind::GithubActions,
-                file: file.to_string(),
-                resource: v["name"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| "workflow".into()),
-                selector: "workflow".into(),
-                line: d.line,
-                input: regorus::Value::from(v),
-                lines: Arc::new(d.lines),
-            });
-        } else if is_gitlab_ci(name, &v) {
-            out.push(Target {
-                kind: InputKind::GitlabCi,
-                file: file.to_string(),
-                resource: name.to_string(),
-                selector: "pipeline".into(),
-                line: d.line,
-                input: regorus::Value::from(v),
-                lines: Arc::new(d.lines),
-            });
-        } else if let Some(mut t) = cloud::targets(file, &v, &d.lines) {
-            out.append(&mut t);
-        } else if terraform::is_plan(&v) {
-            let resources = terraform::plan_resources(&v);
-            out.extend(terraform_module_targets(
-                resources
-                    .into_iter()
-                    .map(|(t, n, a, c)| (file.to_string(), t, n, a, c, 1, LineMap::new()))
-                    .collect(),
-            ));
-        }
+        document_targets(file, name, d.value, d.line, d.lines, &mut out, errors);
     }
     Ok(out)
+}
+
+/// One JSON value per line; a line that is not JSON is reported and skipped.
+/// `Err` when no line is valid JSON.
+fn ndjson_targets(
+    file: &str,
+    name: &str,
+    text: &str,
+    errors: &mut Vec<InputError>,
+) -> Result<Vec<Target>, InputError> {
+    let mut out = Vec::new();
+    let (mut good, mut bad) = (0usize, Vec::new());
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let n = (i + 1) as u32;
+        match serde_json::from_str::<Value>(l) {
+            Ok(v) => {
+                good += 1;
+                let mut lines = LineMap::new();
+                lines.insert("", n);
+                document_targets(file, name, v, n, lines, &mut out, errors);
+            }
+            Err(e) => bad.push(InputError {
+                file: file.to_string(),
+                reason: format!("line {n}: invalid JSON: {e}"),
+            }),
+        }
+    }
+    if good == 0 {
+        return Err(match bad.into_iter().next() {
+            Some(e) => InputError {
+                file: e.file,
+                reason: format!("invalid NDJSON: {}", e.reason),
+            },
+            None => InputError {
+                file: file.to_string(),
+                reason: "invalid NDJSON: no JSON line".into(),
+            },
+        });
+    }
+    errors.append(&mut bad);
+    Ok(out)
+}
+
+/// The targets of one parsed document.
+fn document_targets(
+    file: &str,
+    name: &str,
+    v: Value,
+    line: u32,
+    lines: LineMap,
+    out: &mut Vec<Target>,
+    errors: &mut Vec<InputError>,
+) {
+    if is_k8s(&v) {
+        let kind = v["kind"].as_str().unwrap_or_default();
+        if kind.ends_with("List") && v["items"].is_array() {
+            let Value::Array(items) = v["items"].clone() else {
+                return;
+            };
+            let mut item_lines = lines.split_array("items", items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                if !item.is_object() {
+                    continue;
+                }
+                let lines = std::mem::take(&mut item_lines[i]);
+                let line = lines.get("").unwrap_or(line);
+                out.push(k8s_target(file, item, line, lines));
+            }
+        } else {
+            out.push(k8s_target(file, v, line, lines));
+        }
+    } else if image::is_document(&v) {
+        out.push(image::target(file, v));
+    } else if is_workflow(&v) {
+        out.push(Target {
+            kind: InputKind::GithubActions,
+            file: file.to_string(),
+            resource: v["name"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| "workflow".into()),
+            selector: "workflow".into(),
+            line,
+            input: regorus::Value::from(v),
+            lines: Arc::new(lines),
+        });
+    } else if is_gitlab_ci(name, &v) {
+        out.push(Target {
+            kind: InputKind::GitlabCi,
+            file: file.to_string(),
+            resource: name.to_string(),
+            selector: "pipeline".into(),
+            line,
+            input: regorus::Value::from(v),
+            lines: Arc::new(lines),
+        });
+    } else if let Some(inv) = cloud::targets(file, &v, &lines) {
+        out.extend(inv.targets);
+        errors.extend(inv.errors.into_iter().map(|reason| InputError {
+            file: file.to_string(),
+            reason,
+        }));
+    } else if terraform::is_plan(&v) {
+        let resources = terraform::plan_resources(&v);
+        out.extend(terraform_module_targets(
+            resources
+                .into_iter()
+                .map(|(t, n, a, c)| (file.to_string(), t, n, a, c, 1, LineMap::new()))
+                .collect(),
+        ));
+    }
 }
 
 type TfItem = (String, String, String, String, Value, u32, LineMap);
