@@ -90,6 +90,31 @@ pub struct PostureScan {
     pub input_errors: Vec<String>,
 }
 
+/// Longest accepted custom policy module, in bytes.
+pub const MAX_POLICY_SOURCE_LEN: usize = 256 * 1024;
+
+/// Most custom policies one tenant may keep.
+pub const MAX_POLICIES_PER_TENANT: usize = 200;
+
+/// A tenant's custom Rego policy, evaluated next to the built-in pack in that
+/// tenant's scans only. Its id is the check id of its METADATA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PosturePolicy {
+    pub tenant: TenantId,
+    /// Check id (`custom.id` of the METADATA), unique per tenant.
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// Input kind the check looks at (`kubernetes`, `terraform`…).
+    pub input: String,
+    /// Rego package of the module.
+    pub package: String,
+    /// The module as uploaded.
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Posture records of every tenant.
 #[async_trait]
 pub trait PostureStore: Send + Sync + 'static {
@@ -110,6 +135,13 @@ pub trait PostureStore: Send + Sync + 'static {
     ) -> StoreResult<Option<PostureScan>>;
     /// The newest scan of each of the tenant's assets, by asset id.
     async fn latest_posture_scans(&self, tenant: &TenantId) -> StoreResult<Vec<PostureScan>>;
+    /// Stores a custom policy, replacing the tenant's policy of the same id;
+    /// `true` when it was new.
+    async fn put_posture_policy(&self, policy: &PosturePolicy) -> StoreResult<bool>;
+    /// The tenant's custom policies, by id.
+    async fn list_posture_policies(&self, tenant: &TenantId) -> StoreResult<Vec<PosturePolicy>>;
+    /// Deletes a custom policy; `false` when the tenant has none of that id.
+    async fn delete_posture_policy(&self, tenant: &TenantId, id: &str) -> StoreResult<bool>;
 }
 
 #[cfg(test)]

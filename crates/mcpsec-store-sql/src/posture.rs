@@ -1,10 +1,11 @@
 //! [`PostureStore`] for [`SqlStore`]: posture scans per asset
 //! (`posture_scans`, keyed by tenant, asset and time-ordered scan id).
-//! Migrations: `0006_posture.sql`.
+//! and custom policies per tenant (`posture_policies`, keyed by tenant and
+//! check id). Migrations: `0006_posture.sql`, `0011_posture_policies.sql`.
 
 use async_trait::async_trait;
 use mcpsec_core::TenantId;
-use mcpsec_core::posture::{PostureScan, PostureStore};
+use mcpsec_core::posture::{PosturePolicy, PostureScan, PostureStore};
 use mcpsec_core::store::{Page, StoreError, StoreResult};
 
 use crate::backend::Backend;
@@ -115,5 +116,71 @@ impl<B: Backend> PostureStore for SqlStore<B> {
             )
         });
         op.run(self.fetch(&op, "posture_scans", &s)).await
+    }
+
+    async fn put_posture_policy(&self, policy: &PosturePolicy) -> StoreResult<bool> {
+        let op = self.op("put_posture_policy");
+        op.run(async {
+            let body = record::encode("posture_policies", &policy.id, policy)?;
+            let at = record::unix_nanos("posture_policies", &policy.id, policy.updated_at)?;
+            let update = stmt(|p| {
+                let (b, u, t, i) = (
+                    p(Arg::Text(body.clone())),
+                    p(Arg::Int(at)),
+                    p(text(policy.tenant.as_str())),
+                    p(text(&policy.id)),
+                );
+                format!(
+                    "UPDATE posture_policies SET body = {b}, updated_at_ns = {u} \
+                     WHERE tenant_id = {t} AND id = {i}"
+                )
+            });
+            if self.backend.execute(&update).await.map_err(|e| op.sql(e))? > 0 {
+                return Ok(false);
+            }
+            let insert = stmt(|p| {
+                let (t, i, u, b) = (
+                    p(text(policy.tenant.as_str())),
+                    p(text(&policy.id)),
+                    p(Arg::Int(at)),
+                    p(Arg::Text(body.clone())),
+                );
+                format!(
+                    "INSERT INTO posture_policies (tenant_id, id, updated_at_ns, body) \
+                     VALUES ({t}, {i}, {u}, {b})"
+                )
+            });
+            match self.backend.execute(&insert).await {
+                Ok(_) => Ok(true),
+                Err(e) => match op.sql(e) {
+                    // Inserted meanwhile by another writer: replace it.
+                    StoreError::Conflict(_) => {
+                        self.backend.execute(&update).await.map_err(|e| op.sql(e))?;
+                        Ok(false)
+                    }
+                    other => Err(other),
+                },
+            }
+        })
+        .await
+    }
+
+    async fn list_posture_policies(&self, tenant: &TenantId) -> StoreResult<Vec<PosturePolicy>> {
+        let op = self.op("list_posture_policies");
+        let s = stmt(|p| {
+            let t = p(text(tenant.as_str()));
+            format!("SELECT id, body FROM posture_policies WHERE tenant_id = {t} ORDER BY id")
+        });
+        op.run(self.fetch(&op, "posture_policies", &s)).await
+    }
+
+    async fn delete_posture_policy(&self, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+        let op = self.op("delete_posture_policy");
+        let s = stmt(|p| {
+            let (t, i) = (p(text(tenant.as_str())), p(text(id)));
+            format!("DELETE FROM posture_policies WHERE tenant_id = {t} AND id = {i}")
+        });
+        op.run(async { Ok(self.backend.execute(&s).await.map_err(|e| op.sql(e))? > 0) })
+            .await
     }
 }

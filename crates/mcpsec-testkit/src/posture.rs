@@ -1,10 +1,13 @@
 //! Conformance suite for [`PostureStore`](mcpsec_core::posture::PostureStore):
 //! scans per asset in id order with cursor pages, the latest scan of an
-//! asset and of every asset of a tenant, duplicate ids, and tenant isolation.
+//! asset and of every asset of a tenant, duplicate ids, tenant isolation, and
+//! custom policies per tenant (put/replace, list, delete, isolation).
 
 use mcpsec_core::TenantId;
 use mcpsec_core::domain::Severity;
-use mcpsec_core::posture::{ControlOutcome, FrameworkOutcome, PostureFinding, PostureScan};
+use mcpsec_core::posture::{
+    ControlOutcome, FrameworkOutcome, PostureFinding, PosturePolicy, PostureScan,
+};
 use mcpsec_core::store::{Page, Store, StoreError};
 
 use crate::store::t;
@@ -13,6 +16,80 @@ use crate::store::t;
 pub async fn run_posture_conformance(store: &dyn Store) {
     scans_history_and_latest(store).await;
     posture_tenant_isolation(store).await;
+    custom_policies(store).await;
+}
+
+/// A custom policy `id` of `tenant`; `n` sets its times.
+pub fn policy(tenant: &TenantId, id: &str, n: i64) -> PosturePolicy {
+    PosturePolicy {
+        tenant: tenant.clone(),
+        id: id.to_string(),
+        title: format!("custom check {id}"),
+        severity: Severity::Medium,
+        input: "kubernetes".into(),
+        package: format!("acme.{}", id.to_ascii_lowercase().replace('-', "_")),
+        source: format!("# METADATA\n# custom:\n#   id: {id}\npackage acme.x\n"),
+        created_at: t(n),
+        updated_at: t(n),
+    }
+}
+
+pub async fn custom_policies(store: &dyn Store) {
+    let a = crate::unique_tenant("posture-pol-a");
+    let b = crate::unique_tenant("posture-pol-b");
+    assert!(store.list_posture_policies(&a).await.unwrap().is_empty());
+    assert!(
+        store
+            .put_posture_policy(&policy(&a, "ACME-2", 1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_posture_policy(&policy(&a, "ACME-1", 2))
+            .await
+            .unwrap()
+    );
+    // The same id in another tenant is another policy.
+    assert!(
+        store
+            .put_posture_policy(&policy(&b, "ACME-1", 3))
+            .await
+            .unwrap()
+    );
+    let list = store.list_posture_policies(&a).await.unwrap();
+    assert_eq!(
+        list.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["ACME-1", "ACME-2"]
+    );
+    assert_eq!(list[0], policy(&a, "ACME-1", 2), "round trip");
+    // Putting an existing id replaces it.
+    let mut changed = policy(&a, "ACME-1", 2);
+    changed.source.push_str("deny contains 1 if true\n");
+    changed.updated_at = t(9);
+    assert!(!store.put_posture_policy(&changed).await.unwrap());
+    let list = store.list_posture_policies(&a).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0], changed);
+    // Deleting: only the tenant's own policy, once.
+    assert!(store.delete_posture_policy(&a, "ACME-1").await.unwrap());
+    assert!(!store.delete_posture_policy(&a, "ACME-1").await.unwrap());
+    assert!(!store.delete_posture_policy(&a, "NOPE").await.unwrap());
+    assert_eq!(
+        store
+            .list_posture_policies(&a)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>(),
+        ["ACME-2"]
+    );
+    let lb = store.list_posture_policies(&b).await.unwrap();
+    assert_eq!(lb, vec![policy(&b, "ACME-1", 3)]);
+    let other = crate::unique_tenant("posture-pol-c");
+    assert!(!store.delete_posture_policy(&other, "ACME-2").await.unwrap());
+    assert_eq!(store.list_posture_policies(&a).await.unwrap().len(), 1);
 }
 
 /// A scan of `asset` with score `score`; `n` orders ids and times.
