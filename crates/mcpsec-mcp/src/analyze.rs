@@ -187,6 +187,29 @@ impl Analyzer {
         }
     }
 
+    /// Applies the text rules of `target` to `s` for an item that is not a
+    /// tool (a prompt or resource, named `item` in the findings' `tool`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn item_text_into(
+        &self,
+        server: &str,
+        item: &str,
+        source: Option<&str>,
+        target: Target,
+        location: &str,
+        s: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        let names = HashMap::new();
+        let ctx = Ctx {
+            server,
+            tool: Some(item),
+            source,
+            names: &names,
+        };
+        self.text_into(&ctx, target, location, s, out);
+    }
+
     /// Applies every enabled rule for `target` to `s`.
     fn text_into(
         &self,

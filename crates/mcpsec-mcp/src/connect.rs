@@ -121,6 +121,15 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The prompts, resources and resource templates.
+    pub fn surface(&self) -> crate::surface::Surface {
+        crate::surface::Surface {
+            prompts: self.prompts.clone(),
+            resources: self.resources.clone(),
+            resource_templates: self.resource_templates.clone(),
+        }
+    }
+
     /// The tools as the analyzer's input.
     pub fn server_tools(&self) -> ServerTools {
         ServerTools {

@@ -34,6 +34,7 @@ pub mod semantic;
 pub mod serve;
 pub mod server;
 pub mod sse;
+pub mod surface;
 pub mod text;
 pub mod tools;
 

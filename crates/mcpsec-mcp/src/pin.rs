@@ -43,6 +43,11 @@ pub struct ToolPin {
 #[serde(deny_unknown_fields)]
 pub struct ServerPins {
     pub tools: BTreeMap<String, ToolPin>,
+    /// Prompts and resources (`prompt:<name>`, `resource:<uri>`,
+    /// `resource-template:<uriTemplate>`); absent in pin files written
+    /// before they were pinned, and then not compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<BTreeMap<String, ToolPin>>,
 }
 
 /// A pin file.
@@ -119,6 +124,7 @@ impl PinFile {
                 .iter()
                 .map(|t| (t.name.clone(), ToolPin { hash: tool_hash(t) }))
                 .collect(),
+            surface: None,
         };
         self.servers.insert(server.to_string(), pins);
     }
@@ -127,44 +133,81 @@ impl PinFile {
     /// has no pins. Sorted by tool name.
     pub fn diff(&self, server: &str, tools: &[Tool]) -> Option<Vec<McpToolChanged>> {
         let pins = self.servers.get(server)?;
-        let now: BTreeMap<&str, String> = tools
+        let now: BTreeMap<String, String> = tools
             .iter()
-            .map(|t| (t.name.as_str(), tool_hash(t)))
+            .map(|t| (t.name.clone(), tool_hash(t)))
             .collect();
-        let mut out = Vec::new();
-        for (name, hash) in &now {
-            match pins.tools.get(*name) {
-                None => out.push(McpToolChanged {
-                    server: server.into(),
-                    tool: name.to_string(),
-                    change: ToolChange::Added,
-                    old_hash: None,
-                    new_hash: Some(hash.clone()),
-                }),
-                Some(p) if &p.hash != hash => out.push(McpToolChanged {
-                    server: server.into(),
-                    tool: name.to_string(),
-                    change: ToolChange::Changed,
-                    old_hash: Some(p.hash.clone()),
-                    new_hash: Some(hash.clone()),
-                }),
-                Some(_) => {}
-            }
-        }
-        for (name, p) in &pins.tools {
-            if !now.contains_key(name.as_str()) {
-                out.push(McpToolChanged {
-                    server: server.into(),
-                    tool: name.clone(),
-                    change: ToolChange::Removed,
-                    old_hash: Some(p.hash.clone()),
-                    new_hash: None,
-                });
-            }
-        }
-        out.sort_by(|a, b| a.tool.cmp(&b.tool));
-        Some(out)
+        Some(diff_maps(server, &pins.tools, &now))
     }
+
+    /// Records the prompts and resources of `server` (after [`PinFile::pin`]
+    /// of its tools, which starts the server's pins afresh).
+    pub fn pin_surface(&mut self, server: &str, surface: &crate::surface::Surface) {
+        let entry = self.servers.entry(server.to_string()).or_default();
+        entry.surface = Some(
+            crate::surface::pin_hashes(surface)
+                .into_iter()
+                .map(|(k, hash)| (k, ToolPin { hash }))
+                .collect(),
+        );
+    }
+
+    /// How the prompts and resources differ from the pins of `server`
+    /// (`tool` is the item name, e.g. `prompt:summarize`); `None` when they
+    /// were never pinned.
+    pub fn diff_surface(
+        &self,
+        server: &str,
+        surface: &crate::surface::Surface,
+    ) -> Option<Vec<McpToolChanged>> {
+        let pins = self.servers.get(server)?.surface.as_ref()?;
+        Some(diff_maps(
+            server,
+            pins,
+            &crate::surface::pin_hashes(surface),
+        ))
+    }
+}
+
+/// Added, changed and removed entries of `now` against `pins`, by name.
+fn diff_maps(
+    server: &str,
+    pins: &BTreeMap<String, ToolPin>,
+    now: &BTreeMap<String, String>,
+) -> Vec<McpToolChanged> {
+    let mut out = Vec::new();
+    for (name, hash) in now {
+        match pins.get(name) {
+            None => out.push(McpToolChanged {
+                server: server.into(),
+                tool: name.to_string(),
+                change: ToolChange::Added,
+                old_hash: None,
+                new_hash: Some(hash.clone()),
+            }),
+            Some(p) if &p.hash != hash => out.push(McpToolChanged {
+                server: server.into(),
+                tool: name.to_string(),
+                change: ToolChange::Changed,
+                old_hash: Some(p.hash.clone()),
+                new_hash: Some(hash.clone()),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (name, p) in pins {
+        if !now.contains_key(name.as_str()) {
+            out.push(McpToolChanged {
+                server: server.into(),
+                tool: name.clone(),
+                change: ToolChange::Removed,
+                old_hash: Some(p.hash.clone()),
+                new_hash: None,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.tool.cmp(&b.tool));
+    out
 }
 
 /// Findings for tool changes, using the `tool_added`, `tool_removed` and

@@ -78,6 +78,8 @@ pub enum Target {
     ToolName,
     /// Parameter names (keys of `inputSchema.properties`).
     ParamName,
+    /// The `uri` of a resource or `uriTemplate` of a resource template.
+    ResourceUri,
     /// A server's configuration: command line, URL, env, headers.
     ServerConfig,
     /// All tools of all servers one client loads (cross-tool detectors).
@@ -93,6 +95,7 @@ impl Target {
                 | Target::SchemaValue
                 | Target::ToolName
                 | Target::ParamName
+                | Target::ResourceUri
         )
     }
 }

@@ -9,6 +9,7 @@ use crate::config::ParsedConfig;
 use crate::finding::Finding;
 use crate::pin::{PinFile, change_findings};
 use crate::report::Report;
+use crate::surface::{Surface, check_surface};
 use crate::tools::parse_tools;
 
 /// Reads `<dir>/<server>.json` tools files: server name → tools (or the
@@ -34,6 +35,36 @@ pub fn read_tools_dir(
     Ok(out)
 }
 
+/// The prompts and resources saved in the tools files of `dir` (files
+/// with a `prompts`, `resources` or `resourceTemplates` array), by server.
+/// Files that cannot be read are skipped ([`read_tools_dir`] reports them).
+pub fn read_surfaces_dir(dir: &Path) -> BTreeMap<String, Surface> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        if let (Some(server), Some(sf)) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            read_surface_file(&path),
+        ) {
+            out.insert(server.to_string(), sf);
+        }
+    }
+    out
+}
+
+/// The prompts and resources in a saved JSON file, if it has any.
+pub fn read_surface_file(path: &Path) -> Option<Surface> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let sf = Surface::from_json(&v);
+    (!sf.is_empty()).then_some(sf)
+}
+
 /// Reads one tools file for `server`; errors name the file.
 pub fn read_tools_file(path: &Path, server: &str) -> Result<ServerTools, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -55,6 +86,20 @@ pub fn scan(
     analyzer: &Analyzer,
     configs: &[ParsedConfig],
     tools: &BTreeMap<String, Result<ServerTools, String>>,
+    pins: Option<&PinFile>,
+    errors: Vec<String>,
+) -> Report {
+    scan_with_surfaces(analyzer, configs, tools, &BTreeMap::new(), pins, errors)
+}
+
+/// [`scan`] with the prompts and resources of servers (by server name): they
+/// are analysed ([`check_surface`]) and compared with their pins, for every
+/// server that is scanned.
+pub fn scan_with_surfaces(
+    analyzer: &Analyzer,
+    configs: &[ParsedConfig],
+    tools: &BTreeMap<String, Result<ServerTools, String>>,
+    surfaces: &BTreeMap<String, Surface>,
     pins: Option<&PinFile>,
     mut errors: Vec<String>,
 ) -> Report {
@@ -111,12 +156,25 @@ pub fn scan(
             for t in &st.tools {
                 tools_seen.insert((st.server.clone(), t.name.clone()));
             }
+            let first = pinned.insert(st.server.clone());
             if let Some(p) = pins
-                && pinned.insert(st.server.clone())
+                && first
                 && let Some(c) = p.diff(&st.server, &st.tools)
             {
                 findings.extend(change_findings(analyzer, st, &c));
                 changes.extend(c);
+            }
+            if first && let Some(sf) = surfaces.get(&st.server) {
+                findings.extend(check_surface(
+                    analyzer,
+                    &st.server,
+                    st.source.as_deref(),
+                    sf,
+                ));
+                if let Some(c) = pins.and_then(|p| p.diff_surface(&st.server, sf)) {
+                    findings.extend(change_findings(analyzer, st, &c));
+                    changes.extend(c);
+                }
             }
         }
     }
