@@ -372,7 +372,13 @@ impl VulnService {
             page.after = last;
         }
         for f in stale {
-            let reason = format!("component removed or upgraded in upload {key}");
+            let reason = if cause.starts_with("vulndb-") {
+                format!(
+                    "no longer affected after vulnerability-database change {cause} (upload {key})"
+                )
+            } else {
+                format!("component removed or upgraded in upload {key}")
+            };
             writes.push(Write::Transition(
                 f.id.clone(),
                 FindingStatus::Fixed,

@@ -548,6 +548,45 @@ async fn vulndb_update_rematches_without_rematch_call() {
     let mut names = components(&c, &s, "acme").await;
     names.sort();
     assert_eq!(names, ["left-pad", "lodash"]);
+
+    // The advisory is withdrawn: the re-match resolves its findings.
+    let f2 = feeds.join("2.json");
+    let mut withdrawn: Value = serde_json::from_str(&osv_aliased(
+        "TEST-UPD-0001",
+        "CVE-2099-0001",
+        "lodash",
+        "4.17.21",
+        CRIT,
+    ))
+    .unwrap();
+    withdrawn["modified"] = json!("2024-04-01T00:00:00Z");
+    withdrawn["withdrawn"] = json!("2024-04-01T00:00:00Z");
+    std::fs::write(&f2, withdrawn.to_string()).unwrap();
+    cli(&data, &["db", "import", f2.to_str().unwrap()], &[]);
+    eventually(30, "withdrawn advisory resolves its findings", || async {
+        let acme = findings(&c, &s.base, "acme").await;
+        let fs = findings(&c, &s.base, "other").await;
+        find(&acme, "TEST-UPD-0001").is_some_and(|f| f["status"] == "fixed")
+            && find(&fs, "TEST-UPD-0001").is_some_and(|f| {
+                f["status"] == "fixed"
+                    && f["status_reason"]
+                        .as_str()
+                        .is_some_and(|r| r.contains("vulnerability-database change vulndb-"))
+            })
+    })
+    .await;
+    let h = get_json(
+        &c,
+        s.url(&format!(
+            "/api/v1/tenants/acme/findings/{lodash_id}/history"
+        )),
+    )
+    .await;
+    let items = h["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{h}");
+    assert_eq!(items[2]["from"], "accepted_risk");
+    assert_eq!(items[2]["to"], "fixed");
+    assert_eq!(items[2]["author"], "mcpsec://vuln");
 }
 
 /// Names of the components of project `web` (GraphQL).
