@@ -55,6 +55,8 @@ pub struct ApiLimits {
     pub ready_timeout: Duration,
     /// Authentication, lockout and rate limits (see [`crate::auth`]).
     pub auth: crate::auth::AuthSettings,
+    /// Live stream and GraphQL subscriptions: queue sizes, credential re-checks.
+    pub stream: crate::stream::StreamSettings,
 }
 
 impl Default for ApiLimits {
@@ -64,6 +66,7 @@ impl Default for ApiLimits {
             max_batch_events: 10_000,
             ready_timeout: Duration::from_secs(2),
             auth: crate::auth::AuthSettings::default(),
+            stream: crate::stream::StreamSettings::default(),
         }
     }
 }
@@ -233,10 +236,7 @@ pub fn router_with_capabilities(
         backends.store.clone(),
         limits.auth.clone(),
     ));
-    let hub = crate::stream::StreamHub::new(
-        backends.bus.clone(),
-        crate::stream::StreamSettings::default(),
-    );
+    let hub = crate::stream::StreamHub::new(backends.bus.clone(), limits.stream.clone());
     let state = app_state(backends, &limits, detection, posture, vuln);
     let docs = swagger_ui_dist::ApiDefinition {
         uri_prefix: "/api/docs",

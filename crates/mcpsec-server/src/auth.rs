@@ -79,6 +79,9 @@ pub struct AuthSettings {
     /// Session cookies get `Secure` and the `__Host-` prefix (turn off only
     /// for plain-http development).
     pub cookie_secure: bool,
+    /// The `[secrets]` keyring: users' TOTP secrets are stored as envelopes
+    /// under it (in plain base32 when no key is configured).
+    pub keyring: Option<Arc<mcpsec_secrets::Keyring>>,
 }
 
 impl Default for AuthSettings {
@@ -97,6 +100,7 @@ impl Default for AuthSettings {
             rate_limit_redis_url: None,
             oidc: None,
             cookie_secure: true,
+            keyring: None,
         }
     }
 }
@@ -297,6 +301,9 @@ pub struct Authenticator {
     tenant_limiter: Option<ratelimit::Limiter>,
     pub(crate) oidc: Option<Arc<oidc::OidcProvider>>,
     pub(crate) cookies: session::Cookies,
+    /// Bumped whenever a credential is revoked in this process, so open
+    /// WebSocket connections re-check theirs at once.
+    revocations: tokio::sync::watch::Sender<u64>,
 }
 
 fn build_limiter(
@@ -323,7 +330,7 @@ pub fn validate_settings(settings: &AuthSettings) -> Result<(), String> {
     if let Some(url) = settings
         .rate_limit_redis_url
         .as_ref()
-        .filter(|u| !u.expose().starts_with("mcpsec:enc:"))
+        .filter(|u| !u.expose().starts_with("mcpsec:enc:") && !u.expose().starts_with("vault-kv:"))
     {
         ratelimit::RedisLimiter::new(url.expose(), "", 1, 1).map_err(|e| e.to_string())?;
     }
@@ -382,7 +389,21 @@ impl Authenticator {
             tenant_limiter,
             oidc,
             cookies,
+            revocations: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Notified (a new value) whenever a credential is revoked in this
+    /// process.
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revocations.subscribe()
+    }
+
+    /// Authenticates `token` again for a long-lived connection, reading the
+    /// store instead of the key cache, so a revocation through another
+    /// process, an expiry, a removed role or a disabled user is seen now.
+    pub async fn revalidate(&self, token: &str) -> Result<Principal, ApiError> {
+        self.authenticate_with(token, true).await
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -459,6 +480,10 @@ impl Authenticator {
 
     /// Authenticates a bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+        self.authenticate_with(token, false).await
+    }
+
+    async fn authenticate_with(&self, token: &str, fresh: bool) -> Result<Principal, ApiError> {
         if let Some(provider) = &self.oidc
             && oidc::looks_like_jwt(token)
         {
@@ -489,7 +514,7 @@ impl Authenticator {
             .lock()
             .expect("lock")
             .get(id)
-            .filter(|c| c.until > Instant::now())
+            .filter(|c| !fresh && c.until > Instant::now())
             .cloned();
         let entry = match cached {
             Some(c) => c,
@@ -504,6 +529,18 @@ impl Authenticator {
                 }
                 if let Some(why) = record.unusable(now) {
                     return Err(unauthenticated(format!("this credential is {why}")));
+                }
+                // A session ends with its user.
+                if let (KeyKind::Session, Some(uid)) = (record.kind, &record.user_id) {
+                    match self.store.get_user(record.tenant.as_ref(), uid).await? {
+                        None => {
+                            return Err(unauthenticated("the session's user no longer exists"));
+                        }
+                        Some(u) if u.disabled => {
+                            return Err(unauthenticated("the session's user is disabled"));
+                        }
+                        Some(_) => {}
+                    }
                 }
                 let permissions =
                     resolve_role(self.store.as_ref(), record.tenant.as_ref(), &record.role)
@@ -576,6 +613,7 @@ impl Authenticator {
     /// Forgets a cached key (after revoking it).
     pub fn forget(&self, id: &str) {
         self.cache.lock().expect("lock").remove(id);
+        self.revocations.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 

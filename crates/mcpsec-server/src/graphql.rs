@@ -6,7 +6,11 @@
 //!   (`GET /graphql`, WebSocket, `graphql-transport-ws` or `graphql-ws`)
 //!   authenticate with the `Authorization` header of the upgrade or, for
 //!   browsers, `{"Authorization": "Bearer …"}` (or `{"token": …}`) in the
-//!   `connection_init` payload.
+//!   `connection_init` payload. The credential is checked again every
+//!   `stream.reauth_interval_secs` and whenever one is revoked in this
+//!   process: a revoked or expired key, an ended session, a disabled user or
+//!   an expired OIDC token closes the connection with `4401`, changed
+//!   permissions with `4403`.
 //! - Authorization: every resolver that reads or changes tenant data calls
 //!   [`Principal::authorize`] with the permission the equivalent REST route
 //!   needs, on the tenant of the data, so a role sees exactly what it sees
@@ -32,12 +36,13 @@ use async_graphql::{
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
+use futures::{SinkExt, Stream, StreamExt};
 use mcpsec_core::auth::{Denied, Permission, Principal};
 use mcpsec_core::domain::{Alert, Asset, Component, Finding, Tenant, Vulnerability};
 use mcpsec_core::event::Event;
@@ -73,6 +78,8 @@ struct GqlState {
     schema: McpsecSchema,
     auth: Arc<Authenticator>,
     store: Arc<dyn Store>,
+    /// How often a subscription connection's credential is checked again.
+    reauth_interval: std::time::Duration,
 }
 
 /// The GraphQL routes (policies in `auth::ROUTE_POLICY`).
@@ -82,6 +89,7 @@ pub(crate) fn router(
     hub: Arc<StreamHub>,
 ) -> Router {
     let store = state.backends.store.clone();
+    let reauth_interval = hub.settings.reauth_interval;
     let schema = schema(state, hub);
     Router::new()
         .route("/graphql", get(graphql_ws).post(graphql_post))
@@ -90,6 +98,7 @@ pub(crate) fn router(
             schema,
             auth,
             store,
+            reauth_interval,
         })
 }
 
@@ -119,7 +128,7 @@ async fn graphql_ws(
 ) -> Response {
     let from_header = match crate::stream::bearer(&headers) {
         Some(token) => match s.auth.authenticate(token).await {
-            Ok(p) => Some(p),
+            Ok(p) => Some((p, token.to_string())),
             Err(e) => return crate::stream::challenge(e),
         },
         None => None,
@@ -128,14 +137,25 @@ async fn graphql_ws(
         schema,
         auth,
         store,
+        reauth_interval,
     } = s;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(crate::stream::MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
+        .on_upgrade(move |socket| async move {
+            // The credential the connection was opened with, once known.
+            let credential: Arc<std::sync::Mutex<Option<(Principal, String)>>> =
+                Arc::new(std::sync::Mutex::new(from_header.clone()));
+            let (mut ws_sink, ws_source) = socket.split();
+            // The protocol writes into a channel that is pumped to the
+            // socket, so the watchdog below can close the socket itself.
+            let (tx, mut rx) = futures::channel::mpsc::channel::<Message>(16);
+            let tx = tx.sink_map_err(|_| axum::Error::new("connection closed"));
+            let init_auth = auth.clone();
+            let init_credential = credential.clone();
+            let gql = GraphQLWebSocket::new_with_pair(tx, ws_source, schema, protocol)
                 .on_connection_init(move |payload: serde_json::Value| async move {
-                    let principal = match from_header {
+                    let (principal, token) = match from_header {
                         Some(p) => p,
                         None => {
                             let token = payload
@@ -148,16 +168,84 @@ async fn graphql_ws(
                                     async_graphql::Error::new(
                                         "authentication required: send {\"Authorization\": \"Bearer <token>\"} in connection_init",
                                     )
-                                })?;
-                            auth.authenticate(token.trim())
+                                })?
+                                .trim()
+                                .to_string();
+                            let p = init_auth
+                                .authenticate(&token)
                                 .await
-                                .map_err(|e| async_graphql::Error::new(e.message))?
+                                .map_err(|e| async_graphql::Error::new(e.message))?;
+                            (p, token)
                         }
                     };
+                    *init_credential.lock().expect("lock") = Some((principal.clone(), token));
                     Ok(request_data(principal, &store))
                 })
-                .serve()
+                .serve();
+            let pump = async {
+                while let Some(m) = rx.next().await {
+                    if ws_sink.send(m).await.is_err() {
+                        break;
+                    }
+                }
+            };
+            let watchdog = watch_credential(&auth, &credential, reauth_interval);
+            let closing = tokio::select! {
+                _ = async { futures::join!(gql, pump) } => None,
+                reason = watchdog => Some(reason),
+            };
+            if let Some((code, reason)) = closing {
+                metrics::counter!("mcpsec_graphql_subscriptions_ended_total", "reason" => "credential").increment(1);
+                let bye = ws_sink.send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })));
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), bye).await;
+            }
         })
+}
+
+/// Re-checks the connection's credential every `interval` and whenever a
+/// credential is revoked in this process; returns the close code and reason
+/// once it is no longer valid (`4401`) or no longer grants what the
+/// connection was opened with (`4403`: reconnect to get the new rights).
+async fn watch_credential(
+    auth: &Authenticator,
+    credential: &std::sync::Mutex<Option<(Principal, String)>>,
+    interval: std::time::Duration,
+) -> (u16, String) {
+    let mut tick = tokio::time::interval(interval.max(std::time::Duration::from_secs(1)));
+    tick.tick().await;
+    let mut revoked = auth.revocations();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = revoked.changed() => {}
+        }
+        let Some((before, token)) = credential.lock().expect("lock").clone() else {
+            continue;
+        };
+        match auth.revalidate(&token).await {
+            Ok(now) if now.permissions == before.permissions && now.tenant == before.tenant => {}
+            Ok(_) => {
+                return (
+                    crate::stream::close::FORBIDDEN,
+                    "the credential's permissions changed; reconnect".into(),
+                );
+            }
+            Err(e) if matches!(e.code, ErrorCode::Unauthenticated | ErrorCode::Forbidden) => {
+                let mut reason = format!("credential no longer valid: {}", e.message);
+                // A close reason holds at most 123 bytes.
+                while reason.len() > 120 {
+                    reason.pop();
+                }
+                return (crate::stream::close::UNAUTHENTICATED, reason);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.message, "GraphQL subscription: credential re-check failed");
+            }
+        }
+    }
 }
 
 async fn playground() -> impl IntoResponse {

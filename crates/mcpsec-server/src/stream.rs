@@ -445,6 +445,8 @@ pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 pub mod close {
     /// No or a bad credential, or it was revoked meanwhile.
     pub const UNAUTHENTICATED: u16 = 4401;
+    /// The credential's permissions changed (GraphQL subscriptions): reconnect.
+    pub const FORBIDDEN: u16 = 4403;
     /// The client fell behind the queue; resume with the last event id.
     pub const TOO_SLOW: u16 = 4408;
     /// The stream cannot read the bus.
@@ -688,6 +690,7 @@ impl Connection {
         .await?;
         let mut reauth = tokio::time::interval(self.auth_interval());
         reauth.tick().await;
+        let mut revoked = self.auth.revocations();
         loop {
             tokio::select! {
                 msg = self.next_text() => {
@@ -706,8 +709,15 @@ impl Connection {
                     }
                     Err(broadcast::error::RecvError::Closed) => return Err(Closing(1001, "shutting down".into())),
                 },
-                _ = reauth.tick() => {
-                    match self.auth.authenticate(&token).await {
+                // Every `reauth_interval`, and at once when a credential is
+                // revoked in this process (the sender lives in `self.auth`).
+                _ = async {
+                    tokio::select! {
+                        _ = reauth.tick() => {}
+                        _ = revoked.changed() => {}
+                    }
+                } => {
+                    match self.auth.revalidate(&token).await {
                         Ok(p) => {
                             principal = p;
                             // A role change may have removed permissions.
@@ -716,6 +726,10 @@ impl Connection {
                             if self.subs.len() != before {
                                 self.error(ErrorCode::Forbidden, "subscriptions the credential may no longer read were ended", None).await?;
                             }
+                        }
+                        Err(e) if !matches!(e.code, ErrorCode::Unauthenticated | ErrorCode::Forbidden) => {
+                            // The store is unavailable: keep the connection, check again later.
+                            tracing::warn!(error = %e.message, "live stream: credential re-check failed");
                         }
                         Err(e) => {
                             self.error(ErrorCode::Unauthenticated, &e.message, None).await?;

@@ -68,11 +68,15 @@ pub enum AdminCommand {
         #[arg(long)]
         context: String,
     },
-    /// Re-wrap every encrypted value in a configuration file under the
-    /// active `[secrets]` key (after adding a new key and making it active).
+    /// Re-wrap every encrypted value in a configuration file (`--file`)
+    /// and/or every user's TOTP secret in the store (`--store`; secrets
+    /// still stored in plain are encrypted) under the active `[secrets]` key
+    /// (after adding a new key and making it active).
     RotateKey {
+        #[arg(long, required_unless_present = "store")]
+        file: Option<std::path::PathBuf>,
         #[arg(long)]
-        file: std::path::PathBuf,
+        store: bool,
     },
 }
 
@@ -222,8 +226,14 @@ pub async fn admin(cfg: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::EncryptSecret { context } => {
             return crate::cmd_secrets::encrypt_secret(&cfg, context).await;
         }
-        AdminCommand::RotateKey { file } => {
-            return crate::cmd_secrets::rotate_key(&cfg, file).await;
+        AdminCommand::RotateKey { file, store } => {
+            if let Some(file) = file {
+                crate::cmd_secrets::rotate_key(&cfg, file).await?;
+            }
+            if *store {
+                crate::cmd_secrets::rotate_store(&cfg).await?;
+            }
+            return Ok(());
         }
         _ => {}
     }

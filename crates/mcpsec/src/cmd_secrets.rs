@@ -5,12 +5,17 @@
 //!
 //! Each value's context is its configuration key (e.g.
 //! `auth.oidc.client_secret`), so an envelope only decrypts in its place.
+//!
+//! The same values may instead be references to Vault's KV v2 engine,
+//! `vault-kv:<mount>/data/<path>#<field>`, read at start from the Vault of
+//! `[secrets.vault_kv]` (token auth). Resolved values are never logged.
 
 use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use mcpsec_core::Secret;
+use mcpsec_secrets::vault::{KvReference, VaultKv, is_kv_reference};
 use mcpsec_secrets::{Keyring, PREFIX, is_envelope};
 
 use crate::config::Config;
@@ -24,6 +29,38 @@ pub const ENCRYPTABLE: &[&str] = &[
 
 fn keyring(cfg: &Config) -> anyhow::Result<Option<Keyring>> {
     Keyring::from_config(&cfg.secrets).map_err(anyhow::Error::from)
+}
+
+/// Where encrypted values and Vault KV references are opened.
+struct Opener<'a> {
+    ring: Option<&'a Keyring>,
+    cfg: &'a Config,
+    kv: Option<VaultKv>,
+}
+
+impl Opener<'_> {
+    async fn open(&mut self, value: &mut Option<Secret>, key: &str) -> anyhow::Result<()> {
+        if let Some(v) = value.as_ref().filter(|v| is_kv_reference(v.expose())) {
+            let reference = KvReference::parse(v.expose()).with_context(|| key.to_string())?;
+            if self.kv.is_none() {
+                let Some(c) = &self.cfg.secrets.vault_kv else {
+                    bail!(
+                        "{key} refers to Vault KV ({reference}) but [secrets.vault_kv] configures no Vault"
+                    );
+                };
+                self.kv = Some(VaultKv::new(c.clone()).context("[secrets.vault_kv]")?);
+            }
+            let kv = self.kv.as_ref().expect("set above");
+            let plain = kv
+                .read(&reference)
+                .await
+                .with_context(|| format!("reading {key} from Vault KV"))?;
+            tracing::info!(key, %reference, "configuration value read from Vault KV");
+            *value = Some(Secret::new(plain.as_str()));
+            return Ok(());
+        }
+        open(self.ring, value, key).await
+    }
 }
 
 async fn open(ring: Option<&Keyring>, value: &mut Option<Secret>, key: &str) -> anyhow::Result<()> {
@@ -44,18 +81,25 @@ async fn open(ring: Option<&Keyring>, value: &mut Option<Secret>, key: &str) -> 
 /// The server's auth settings, with encrypted values decrypted.
 pub async fn auth_settings(cfg: &Config) -> anyhow::Result<mcpsec_server::auth::AuthSettings> {
     let mut s = cfg.auth.settings();
-    let ring = keyring(cfg)?;
-    let ring = ring.as_ref();
-    open(ring, &mut s.bootstrap_api_key, "auth.bootstrap_api_key").await?;
-    open(
-        ring,
-        &mut s.rate_limit_redis_url,
-        "auth.rate_limit_redis_url",
-    )
-    .await?;
+    let ring = keyring(cfg)?.map(std::sync::Arc::new);
+    let mut opener = Opener {
+        ring: ring.as_deref(),
+        cfg,
+        kv: None,
+    };
+    opener
+        .open(&mut s.bootstrap_api_key, "auth.bootstrap_api_key")
+        .await?;
+    opener
+        .open(&mut s.rate_limit_redis_url, "auth.rate_limit_redis_url")
+        .await?;
     if let Some(o) = &mut s.oidc {
-        open(ring, &mut o.client_secret, "auth.oidc.client_secret").await?;
+        opener
+            .open(&mut o.client_secret, "auth.oidc.client_secret")
+            .await?;
     }
+    // TOTP secrets of users are kept encrypted with the same keyring.
+    s.keyring = ring;
     mcpsec_server::auth::validate_settings(&s).map_err(anyhow::Error::msg)?;
     Ok(s)
 }
@@ -141,6 +185,64 @@ pub async fn rotate_key(cfg: &Config, file: &Path) -> anyhow::Result<()> {
         "{changed} of {total} encrypted values re-wrapped under key {:?} in {}",
         ring.active(),
         file.display()
+    );
+    Ok(())
+}
+
+/// `admin rotate-key --store`: every user's TOTP secret in the store is
+/// re-wrapped under the active key, or encrypted when still in plain.
+pub async fn rotate_store(cfg: &Config) -> anyhow::Result<()> {
+    let Some(ring) = keyring(cfg)? else {
+        bail!("[secrets] configures no key");
+    };
+    let store = crate::backends::build_store(cfg).await?;
+    let mut scopes = vec![None];
+    scopes.extend(store.list_tenants().await?.into_iter().map(|t| Some(t.id)));
+    let (mut rewrapped, mut encrypted, mut total) = (0, 0, 0);
+    for scope in &scopes {
+        for user in store.list_users(scope.as_ref()).await? {
+            let Some(t) = &user.totp else { continue };
+            total += 1;
+            let old = t.secret_b32.clone();
+            let new =
+                if is_envelope(&old) {
+                    match ring.rewrap(&old).await.with_context(|| {
+                        format!("re-wrapping the TOTP secret of user {}", user.id)
+                    })? {
+                        Some(n) => {
+                            rewrapped += 1;
+                            n
+                        }
+                        None => continue,
+                    }
+                } else {
+                    encrypted += 1;
+                    ring.encrypt(
+                        old.as_bytes(),
+                        &mcpsec_server::auth::totp::secret_context(&user.id),
+                    )
+                    .await
+                    .with_context(|| format!("encrypting the TOTP secret of user {}", user.id))?
+                };
+            store
+                .modify_user(
+                    scope.as_ref(),
+                    &user.id,
+                    Box::new(move |u| {
+                        // Unless it was re-enrolled meanwhile.
+                        if let Some(t) = u.totp.as_mut().filter(|t| t.secret_b32 == old) {
+                            t.secret_b32 = new;
+                        }
+                        Ok(())
+                    }),
+                )
+                .await
+                .with_context(|| format!("user {}", user.id))?;
+        }
+    }
+    println!(
+        "{rewrapped} TOTP secrets re-wrapped and {encrypted} encrypted (of {total}) under key {:?}",
+        ring.active()
     );
     Ok(())
 }

@@ -55,6 +55,96 @@ pub struct Config {
     pub secrets: mcpsec_secrets::SecretsConfig,
     #[serde(default)]
     pub detection: DetectionConfig,
+    /// `[stream]`: the live stream and GraphQL subscriptions.
+    #[serde(default)]
+    pub stream: StreamConfig,
+}
+
+/// `[stream]`: queue sizes of the live stream hub and how often open
+/// WebSocket connections (`/api/v1/stream`, GraphQL subscriptions) check
+/// their credential again (see `docs/graphql-and-stream.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamConfig {
+    /// The hub's fan-out queue, shared by every subscriber of the process:
+    /// how many events one subscriber may fall behind before it gets
+    /// `lagged` (close code 4408).
+    #[serde(default = "default_stream_queue")]
+    pub queue: usize,
+    /// Events of each kind kept for resumption with `after`.
+    #[serde(default = "default_stream_replay")]
+    pub replay_per_kind: usize,
+    /// Seconds between re-checks of a connection's credential (revocation,
+    /// expiry, disabled users; revocations in the same process are seen at once).
+    #[serde(default = "default_stream_reauth")]
+    pub reauth_interval_secs: u64,
+    /// A send to a client blocked longer than this (seconds) drops it.
+    #[serde(default = "default_stream_write_timeout")]
+    pub write_timeout_secs: u64,
+}
+
+fn default_stream_queue() -> usize {
+    4096
+}
+fn default_stream_replay() -> usize {
+    10_000
+}
+fn default_stream_reauth() -> u64 {
+    60
+}
+fn default_stream_write_timeout() -> u64 {
+    10
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig {
+            queue: default_stream_queue(),
+            replay_per_kind: default_stream_replay(),
+            reauth_interval_secs: default_stream_reauth(),
+            write_timeout_secs: default_stream_write_timeout(),
+        }
+    }
+}
+
+impl StreamConfig {
+    /// Checks the ranges.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=1_000_000).contains(&self.queue) {
+            bail!("stream.queue must be 1 to 1000000, not {}", self.queue);
+        }
+        if self.replay_per_kind > 1_000_000 {
+            bail!(
+                "stream.replay_per_kind must be at most 1000000, not {}",
+                self.replay_per_kind
+            );
+        }
+        if !(1..=3600).contains(&self.reauth_interval_secs) {
+            bail!(
+                "stream.reauth_interval_secs must be 1 to 3600, not {}",
+                self.reauth_interval_secs
+            );
+        }
+        if !(1..=600).contains(&self.write_timeout_secs) {
+            bail!(
+                "stream.write_timeout_secs must be 1 to 600, not {}",
+                self.write_timeout_secs
+            );
+        }
+        Ok(())
+    }
+
+    /// The hub's settings.
+    pub fn settings(&self) -> mcpsec_server::stream::StreamSettings {
+        use std::time::Duration;
+        mcpsec_server::stream::StreamSettings {
+            queue: self.queue,
+            replay_per_kind: self.replay_per_kind,
+            reauth_interval: Duration::from_secs(self.reauth_interval_secs),
+            write_timeout: Duration::from_secs(self.write_timeout_secs),
+            ..Default::default()
+        }
+    }
 }
 
 /// `[detection]`: streaming Sigma detection in the worker.
@@ -215,6 +305,7 @@ impl AuthConfig {
             rate_limit_redis_url: self.rate_limit_redis_url.clone(),
             oidc: self.oidc.clone(),
             cookie_secure: self.cookie_secure,
+            keyring: None,
         }
     }
 }
@@ -431,7 +522,9 @@ impl Config {
                 }
             }
         }
+        self.stream.validate()?;
         if let Some(k) = &self.auth.bootstrap_api_key
+            && !mcpsec_secrets::vault::is_kv_reference(k.expose())
             && k.expose().len() < mcpsec_server::auth::MIN_BOOTSTRAP_KEY_LEN
         {
             bail!(

@@ -402,6 +402,7 @@ async fn serve(
         max_body_bytes: cfg.server.max_body_bytes,
         max_batch_events: cfg.server.max_batch_events,
         auth: auth_settings,
+        stream: cfg.stream.settings(),
         ..ApiLimits::default()
     };
     let app = match role {

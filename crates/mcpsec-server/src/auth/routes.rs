@@ -22,6 +22,8 @@ use mcpsec_core::store::StoreError;
 use mcpsec_core::{ErrorCode, TenantId};
 use serde::{Deserialize, Serialize};
 
+use zeroize::Zeroizing;
+
 use super::{Authenticator, audit, audit_record, check_grant, new_key, password, totp};
 use crate::error::ApiError;
 
@@ -198,6 +200,30 @@ async fn login(State(a): Auth, body: Result<Bytes, BytesRejection>) -> Result<Re
         .await
         .unwrap_or(false);
 
+    // The TOTP secret is decrypted before the atomic change below (Vault may
+    // be asked); a secret still stored in plain is encrypted on this login.
+    let keyring = a.settings.keyring.clone();
+    let mut totp_secret = None;
+    let mut sealed = None;
+    if let Some(t) = user.totp.as_ref().filter(|t| t.enabled) {
+        let secret = totp::open(keyring.as_deref(), &user.id, &t.secret_b32)
+            .await
+            .map_err(|e| {
+                tracing::error!(user = %user.id, error = %e, "TOTP secret unusable");
+                ApiError::new(ErrorCode::Internal, "the second factor cannot be checked")
+            })?;
+        if keyring.is_some() && !mcpsec_secrets::is_envelope(&t.secret_b32) {
+            let b32 = Zeroizing::new(totp::base32_encode(&secret));
+            match totp::seal(keyring.as_deref(), &user.id, &b32).await {
+                Ok(e) => sealed = Some(e),
+                Err(e) => {
+                    tracing::warn!(user = %user.id, error = %e, "TOTP secret stays unencrypted")
+                }
+            }
+        }
+        totp_secret = Some(secret);
+    }
+
     // Decide and record the outcome in one atomic change of the user, so
     // concurrent guesses all count and a recovery code works once.
     let settings = a.settings.clone();
@@ -219,9 +245,17 @@ async fn login(State(a): Auth, body: Result<Bytes, BytesRejection>) -> Result<Re
                         return Err("disabled");
                     }
                     if let Some(t) = u.totp.as_mut().filter(|t| t.enabled) {
+                        // The secret of an enabled factor does not change
+                        // (enrollment is refused while MFA is on).
+                        let secret = totp_secret.as_deref().ok_or("second factor required")?;
+                        if let Some(e) = sealed
+                            .take()
+                            .filter(|_| !mcpsec_secrets::is_envelope(&t.secret_b32))
+                        {
+                            t.secret_b32 = e;
+                        }
                         if let Some(code) = &totp_code {
-                            let secret = totp::base32_decode(&t.secret_b32).ok_or("bad secret")?;
-                            let step = totp::verify(&secret, code, unix, t.last_step)
+                            let step = totp::verify(secret, code, unix, t.last_step)
                                 .ok_or("wrong TOTP code")?;
                             t.last_step = step;
                         } else if let Some(code) = &recovery {
@@ -568,7 +602,16 @@ async fn totp_enroll(
     let secret = totp::base32_encode(&password::random_bytes(20));
     let codes: Vec<String> = (0..10).map(|_| password::random_token(10)).collect();
     let hashes: Vec<String> = codes.iter().map(|c| hash_secret(c)).collect();
-    let s = secret.clone();
+    // Stored encrypted under the [secrets] keyring (when one is configured).
+    let s = totp::seal(a.settings.keyring.as_deref(), user_id, &secret)
+        .await
+        .map_err(|e| {
+            tracing::error!(user = %user_id, error = %e, "TOTP secret cannot be encrypted");
+            ApiError::new(
+                ErrorCode::Internal,
+                "the second factor cannot be stored: the secrets key is unavailable",
+            )
+        })?;
     let user = a
         .store()
         .modify_user(
@@ -617,6 +660,21 @@ async fn totp_confirm(
     let req: TotpCode = json_body(body)?;
     let user_id = session_user(&p)?;
     let unix = Utc::now().timestamp().max(0) as u64;
+    // Decrypted before the atomic change (Vault may be asked); the change
+    // checks that the enrollment is still the one decrypted.
+    let stored = a
+        .store()
+        .get_user(p.tenant.as_ref(), user_id)
+        .await?
+        .and_then(|u| u.totp)
+        .map(|t| t.secret_b32)
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidArgument, "enroll first"))?;
+    let secret = totp::open(a.settings.keyring.as_deref(), user_id, &stored)
+        .await
+        .map_err(|e| {
+            tracing::error!(user = %user_id, error = %e, "TOTP secret unusable");
+            ApiError::new(ErrorCode::Internal, "the second factor cannot be checked")
+        })?;
     let user = a
         .store()
         .modify_user(
@@ -627,9 +685,12 @@ async fn totp_confirm(
                     .totp
                     .as_mut()
                     .ok_or_else(|| StoreError::Invalid("enroll first".into()))?;
-                let secret = totp::base32_decode(&t.secret_b32).ok_or_else(|| {
-                    StoreError::Internal("stored TOTP secret is not base32".into())
-                })?;
+                if t.secret_b32 != stored {
+                    return Err(StoreError::Conflict(
+                        "the enrollment changed meanwhile; confirm with a code of the new secret"
+                            .into(),
+                    ));
+                }
                 let step = totp::verify(&secret, &req.code, unix, t.last_step)
                     .ok_or_else(|| StoreError::Invalid("wrong TOTP code".into()))?;
                 t.last_step = step;

@@ -2,7 +2,9 @@
 //! base32 encoding authenticator apps use for the shared secret.
 
 use hmac::{Hmac, Mac};
+use mcpsec_secrets::{Keyring, is_envelope};
 use sha1::Sha1;
+use zeroize::Zeroizing;
 
 /// Seconds per time step.
 pub const STEP_SECS: u64 = 30;
@@ -11,6 +13,71 @@ pub const SKEW_STEPS: u64 = 1;
 const DIGITS: u32 = 6;
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// The encryption context of a user's TOTP secret (the envelope only
+/// decrypts for this user).
+pub fn secret_context(user_id: &str) -> String {
+    format!("auth.users.{user_id}.totp_secret")
+}
+
+/// Errors of sealing and opening stored TOTP secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error(
+        "the TOTP secret of user {0} is encrypted but [secrets] configures no key to decrypt it"
+    )]
+    NoKeyring(String),
+    #[error("the TOTP secret of user {user}: {source}")]
+    Secrets {
+        user: String,
+        #[source]
+        source: mcpsec_secrets::SecretsError,
+    },
+    #[error("the stored TOTP secret of user {0} is not base32")]
+    NotBase32(String),
+}
+
+/// What to store for a new base32 secret: an envelope under the keyring's
+/// active key, or the base32 itself when no key is configured.
+pub async fn seal(
+    keyring: Option<&Keyring>,
+    user_id: &str,
+    secret_b32: &str,
+) -> Result<String, SealError> {
+    match keyring {
+        Some(k) => k
+            .encrypt(secret_b32.as_bytes(), &secret_context(user_id))
+            .await
+            .map_err(|source| SealError::Secrets {
+                user: user_id.into(),
+                source,
+            }),
+        None => Ok(secret_b32.to_string()),
+    }
+}
+
+/// The secret's bytes from what is stored (an envelope or, for records
+/// written before encryption or without a key, base32).
+pub async fn open(
+    keyring: Option<&Keyring>,
+    user_id: &str,
+    stored: &str,
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    let b32 = if is_envelope(stored) {
+        let k = keyring.ok_or_else(|| SealError::NoKeyring(user_id.into()))?;
+        k.decrypt_string(stored, &secret_context(user_id))
+            .await
+            .map_err(|source| SealError::Secrets {
+                user: user_id.into(),
+                source,
+            })?
+    } else {
+        Zeroizing::new(stored.to_string())
+    };
+    base32_decode(&b32)
+        .map(Zeroizing::new)
+        .ok_or_else(|| SealError::NotBase32(user_id.into()))
+}
 
 /// Base32 without padding.
 pub fn base32_encode(data: &[u8]) -> String {
