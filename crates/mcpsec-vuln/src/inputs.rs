@@ -42,6 +42,13 @@ pub struct Collected {
     /// The image layout, when the input is a container image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<image::ImageInfo>,
+    /// Source files read for import hints (directory scans only).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub source_files: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Fatal input errors (the path itself is unusable).
@@ -143,7 +150,7 @@ pub fn collect(path: &Path) -> Result<Collected, InputsError> {
     let mut files = Vec::new();
     walk(path, &mut files, &mut out.errors);
     files.sort();
-    for f in files {
+    for f in &files {
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -151,7 +158,7 @@ pub fn collect(path: &Path) -> Result<Collected, InputsError> {
         if lockfile::kind_of(&name).is_none() && !sbom_candidate(&name) {
             continue;
         }
-        match read_one(&f) {
+        match read_one(f) {
             Ok(Some((format, comps))) => {
                 out.files.push(InputFile {
                     path: f.display().to_string(),
@@ -166,6 +173,12 @@ pub fn collect(path: &Path) -> Result<Collected, InputsError> {
                 error: e,
             }),
         }
+    }
+    // Reachability: which packages the project's own source files import.
+    if !out.components.is_empty() {
+        let imports = crate::reachability::SourceImports::from_files(&files);
+        imports.apply(&mut out.components);
+        out.source_files = imports.files_read;
     }
     Ok(out)
 }

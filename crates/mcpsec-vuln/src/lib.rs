@@ -19,6 +19,7 @@ pub mod osv;
 pub mod output;
 pub mod pom;
 pub mod purl;
+pub mod reachability;
 pub mod reports;
 pub mod rootfs;
 pub mod rpmdb;

@@ -3,11 +3,27 @@
 //! go.mod, Gemfile.lock, composer.lock, uv.lock, Pipfile.lock, pom.xml
 //! (declared versions), gradle.lockfile, NuGet packages.lock.json.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
+use crate::reachability::Scope;
 use crate::sbom::Component;
+
+/// Sets the reachability hints a lockfile records.
+fn hint(mut c: Component, direct: Option<bool>, scope: Option<Scope>) -> Component {
+    c.reachability.direct = direct;
+    c.reachability.scope = scope;
+    c
+}
+
+fn dev_if(dev: bool) -> Option<Scope> {
+    Some(if dev {
+        Scope::Development
+    } else {
+        Scope::Runtime
+    })
+}
 
 /// A lockfile kind, recognised by file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +95,24 @@ pub fn parse(kind: LockfileKind, bytes: &[u8]) -> Result<Vec<Component>, Lockfil
         LockfileKind::GradleLockfile => gradle_lockfile(text),
         LockfileKind::NugetLock => nuget_lock(text).map_err(err)?,
     };
-    // One entry per (name, version).
-    let mut seen = BTreeSet::new();
-    out.retain(|c| seen.insert((c.name.clone(), c.version.clone())));
-    Ok(out)
+    // One entry per (name, version); their hints combined (runtime and
+    // direct win over development and transitive).
+    let mut first: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
+    let mut keep = Vec::with_capacity(out.len());
+    for c in out.drain(..) {
+        match first.get(&(c.name.clone(), c.version.clone())) {
+            Some(&i) => {
+                let r = c.reachability;
+                let k: &mut Component = &mut keep[i];
+                k.reachability.merge(&r);
+            }
+            None => {
+                first.insert((c.name.clone(), c.version.clone()), keep.len());
+                keep.push(c);
+            }
+        }
+    }
+    Ok(keep)
 }
 
 fn npm_name_from_path(path: &str) -> Option<&str> {
@@ -97,6 +127,24 @@ fn npm_lock(text: &str) -> Result<Vec<Component>, String> {
     }
     let mut out = Vec::new();
     if let Some(pkgs) = v.get("packages").and_then(Value::as_object) {
+        // The root package's declared dependencies are the direct ones.
+        let root = pkgs.get("");
+        let mut direct: HashMap<&str, Scope> = HashMap::new();
+        for (key, scope) in [
+            ("devDependencies", Scope::Development),
+            ("dependencies", Scope::Runtime),
+            ("optionalDependencies", Scope::Runtime),
+            ("peerDependencies", Scope::Runtime),
+        ] {
+            for n in root
+                .and_then(|r| r.get(key))
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.keys())
+            {
+                direct.insert(n.as_str(), scope);
+            }
+        }
         for (path, p) in pkgs {
             if path.is_empty() || p.get("link").and_then(Value::as_bool) == Some(true) {
                 continue;
@@ -106,7 +154,16 @@ fn npm_lock(text: &str) -> Result<Vec<Component>, String> {
                 .and_then(Value::as_str)
                 .or_else(|| npm_name_from_path(path));
             if let (Some(n), Some(ver)) = (name, p.get("version").and_then(Value::as_str)) {
-                out.push(Component::from_parts("npm", n, ver));
+                let dev = p.get("dev").and_then(Value::as_bool) == Some(true);
+                // Top level (`node_modules/x`, not nested) and declared by the root.
+                let is_direct = root.is_some()
+                    && path.strip_prefix("node_modules/") == Some(n)
+                    && direct.contains_key(n);
+                out.push(hint(
+                    Component::from_parts("npm", n, ver),
+                    root.map(|_| is_direct),
+                    dev_if(dev),
+                ));
             }
         }
     } else if let Some(deps) = v.get("dependencies") {
@@ -119,7 +176,12 @@ fn npm_lock(text: &str) -> Result<Vec<Component>, String> {
                         .filter(|_| ver.starts_with("npm:"))
                         .map(|x| x.1)
                         .unwrap_or(ver);
-                    out.push(Component::from_parts("npm", n, ver));
+                    let dev = d.get("dev").and_then(Value::as_bool) == Some(true);
+                    out.push(hint(
+                        Component::from_parts("npm", n, ver),
+                        None,
+                        dev_if(dev),
+                    ));
                 }
                 if let Some(nested) = d.get("dependencies") {
                     walk(nested, out);
@@ -210,6 +272,81 @@ fn pnpm_lock(text: &str) -> Vec<Component> {
             Some(i) => &key[..i],
             None => key.trim_end_matches(':'),
         };
+        if let Some((name, ver)) = pnpm_key(key) {
+            out.push(Component::from_parts("npm", name, ver));
+        }
+    }
+    pnpm_hints(text, &mut out);
+    out
+}
+
+/// Direct dependencies and their scope from `importers` (v6+) or the
+/// top-level `dependencies`/`devDependencies`/`optionalDependencies` (v5/v6),
+/// and the `dev` flag of `packages` entries (v5/v6).
+fn pnpm_hints(text: &str, out: &mut [Component]) {
+    use serde_yaml::Value as Y;
+    let Ok(doc) = serde_yaml::from_str::<Y>(text) else {
+        return;
+    };
+    let mut direct: HashMap<String, Scope> = HashMap::new();
+    let mut roots: Vec<&Y> = vec![&doc];
+    if let Some(imp) = doc.get("importers").and_then(Y::as_mapping) {
+        roots.extend(imp.values());
+    }
+    for r in roots {
+        for (key, scope) in [
+            ("devDependencies", Scope::Development),
+            ("dependencies", Scope::Runtime),
+            ("optionalDependencies", Scope::Runtime),
+        ] {
+            for n in r
+                .get(key)
+                .and_then(Y::as_mapping)
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .filter_map(Y::as_str)
+            {
+                let e = direct.entry(n.to_string()).or_insert(scope);
+                if scope == Scope::Runtime {
+                    *e = Scope::Runtime;
+                }
+            }
+        }
+    }
+    let mut dev: HashMap<(String, String), bool> = HashMap::new();
+    for (k, v) in doc
+        .get("packages")
+        .and_then(Y::as_mapping)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(k), Some(d)) = (k.as_str(), v.get("dev").and_then(Y::as_bool))
+            && let Some((n, ver)) = pnpm_key(k)
+        {
+            dev.insert((n.to_string(), ver.to_string()), d);
+        }
+    }
+    let has_direct = !direct.is_empty();
+    for c in out.iter_mut() {
+        let ver = c.version.clone().unwrap_or_default();
+        let flag = dev.get(&(c.name.clone(), ver)).copied();
+        match direct.get(&c.name) {
+            Some(s) => {
+                c.reachability.direct = Some(true);
+                c.reachability.scope = Some(*s);
+            }
+            None => {
+                c.reachability.direct = has_direct.then_some(false);
+                c.reachability.scope = flag.and_then(dev_if);
+            }
+        }
+    }
+}
+
+/// Name and version of a pnpm `packages`/`snapshots` key (`/name@1.0.0`,
+/// `name@1.0.0(peer@1)`, v5 `/@scope/name/1.0.0_peer@1`).
+fn pnpm_key(key: &str) -> Option<(&str, &str)> {
+    {
         let key = unquote(key);
         let key = key.trim_start_matches('/');
         // Drop peer-dependency suffixes: name@1.0.0(react@18) or name@1.0.0_react@18.
@@ -219,28 +356,41 @@ fn pnpm_lock(text: &str) -> Vec<Component> {
             (&key[..i], &key[i + 1..])
         } else {
             // v5: /name/1.0.0 or /@scope/name/1.0.0
-            match key.rsplit_once('/') {
-                Some((n, v)) => (n, v),
-                None => continue,
-            }
+            key.rsplit_once('/')?
         };
         let ver = ver.split('_').next().unwrap_or(ver);
-        if !name.is_empty() && ver.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            out.push(Component::from_parts("npm", name, ver));
-        }
+        (!name.is_empty() && ver.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .then_some((name, ver))
     }
-    out
 }
 
 fn toml_packages(text: &str, ecosystem: &str) -> Result<Vec<Component>, String> {
     let v: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    for p in v
-        .get("package")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-    {
+    let packages = v.get("package").and_then(|p| p.as_array());
+    // Cargo.lock: the dependencies of the local (workspace) crates are the
+    // direct ones (entries are `name`, `name version` or `name version (source)`).
+    let mut cargo_direct: HashSet<(&str, Option<&str>)> = HashSet::new();
+    if ecosystem == "crates.io" {
+        for p in packages.into_iter().flatten() {
+            if p.get("source").is_some() {
+                continue;
+            }
+            for d in p
+                .get("dependencies")
+                .and_then(|d| d.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str())
+            {
+                let mut it = d.split_whitespace();
+                if let Some(n) = it.next() {
+                    cargo_direct.insert((n, it.next()));
+                }
+            }
+        }
+    }
+    for p in packages.into_iter().flatten() {
         let (Some(n), Some(ver)) = (
             p.get("name").and_then(|x| x.as_str()),
             p.get("version").and_then(|x| x.as_str()),
@@ -251,7 +401,23 @@ fn toml_packages(text: &str, ecosystem: &str) -> Result<Vec<Component>, String> 
         if ecosystem == "crates.io" && p.get("source").is_none() {
             continue;
         }
-        out.push(Component::from_parts(ecosystem, n, ver));
+        let c = Component::from_parts(ecosystem, n, ver);
+        out.push(if ecosystem == "crates.io" {
+            let direct =
+                cargo_direct.contains(&(n, None)) || cargo_direct.contains(&(n, Some(ver)));
+            hint(c, Some(direct), None)
+        } else {
+            // poetry.lock: `category = "dev"` (poetry < 1.5) or `groups` (2.x).
+            let scope = match (
+                p.get("category").and_then(|x| x.as_str()),
+                p.get("groups").and_then(|x| x.as_array()),
+            ) {
+                (Some(cat), _) => dev_if(cat != "main"),
+                (None, Some(g)) => dev_if(!g.iter().any(|x| x.as_str() == Some("main"))),
+                _ => None,
+            };
+            hint(c, None, scope)
+        });
     }
     Ok(out)
 }
@@ -291,6 +457,9 @@ fn go_mod(text: &str) -> Vec<Component> {
     let mut replaced: Vec<(String, String, String)> = Vec::new();
     let mut in_replace = false;
     for raw in text.lines() {
+        let indirect = raw
+            .split_once("//")
+            .is_some_and(|(_, c)| c.trim_start().starts_with("indirect"));
         let line = raw.split("//").next().unwrap_or(raw).trim();
         if line.is_empty() {
             continue;
@@ -328,13 +497,19 @@ fn go_mod(text: &str) -> Vec<Component> {
         if let Some(s) = spec {
             let parts: Vec<&str> = s.split_whitespace().collect();
             if parts.len() >= 2 {
-                out.push(Component::from_parts("Go", parts[0], parts[1]));
+                out.push(hint(
+                    Component::from_parts("Go", parts[0], parts[1]),
+                    Some(!indirect),
+                    None,
+                ));
             }
         }
     }
     for (from, to, ver) in replaced {
         for c in out.iter_mut().filter(|c| c.name == from) {
+            let r = c.reachability;
             *c = Component::from_parts("Go", &to, &ver);
+            c.reachability = r;
         }
     }
     out
@@ -354,11 +529,27 @@ fn push_replace(spec: &str, out: &mut Vec<(String, String, String)>) {
 fn gemfile_lock(text: &str) -> Vec<Component> {
     let mut out = Vec::new();
     let mut in_specs = false;
+    // The DEPENDENCIES section lists what the Gemfile declares.
+    let mut direct: Option<HashSet<&str>> = None;
+    let mut in_deps = false;
     for line in text.lines() {
         if !line.starts_with(' ') {
-            in_specs = false;
+            in_deps = line.trim_end() == "DEPENDENCIES";
+            if in_deps {
+                direct.get_or_insert_with(HashSet::new);
+            }
             continue;
         }
+        if in_deps {
+            if let Some(d) = line.strip_prefix("  ").filter(|l| !l.starts_with(' '))
+                && let Some(name) = d.split([' ', '!']).next().filter(|n| !n.is_empty())
+                && let Some(set) = direct.as_mut()
+            {
+                set.insert(name);
+            }
+            continue;
+        }
+
         if line.trim() == "specs:" {
             in_specs = true;
             continue;
@@ -373,6 +564,11 @@ fn gemfile_lock(text: &str) -> Vec<Component> {
             out.push(Component::from_parts("RubyGems", name.trim(), ver));
         }
     }
+    if let Some(d) = direct {
+        for c in &mut out {
+            c.reachability.direct = Some(d.contains(c.name.as_str()));
+        }
+    }
     out
 }
 
@@ -385,7 +581,11 @@ fn composer_lock(text: &str) -> Result<Vec<Component>, String> {
                 p.get("name").and_then(Value::as_str),
                 p.get("version").and_then(Value::as_str),
             ) {
-                out.push(Component::from_parts("Packagist", n, ver));
+                out.push(hint(
+                    Component::from_parts("Packagist", n, ver),
+                    None,
+                    dev_if(key == "packages-dev"),
+                ));
             }
         }
     }
@@ -440,7 +640,11 @@ fn pipfile_lock(text: &str) -> Result<Vec<Component>, String> {
                     .trim_start_matches("==")
                     .trim();
                 if !ver.is_empty() {
-                    out.push(Component::from_parts("PyPI", n, ver));
+                    out.push(hint(
+                        Component::from_parts("PyPI", n, ver),
+                        None,
+                        dev_if(section == "develop"),
+                    ));
                 }
             }
         }
@@ -456,13 +660,18 @@ fn gradle_lockfile(text: &str) -> Vec<Component> {
             continue;
         }
         // group:artifact:version=configuration,…
-        let coord = l.split('=').next().unwrap_or(l);
+        let (coord, configs) = l.split_once('=').unwrap_or((l, ""));
         let parts: Vec<&str> = coord.split(':').collect();
         if parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && !p.contains(' ')) {
-            out.push(Component::from_parts(
-                "Maven",
-                &format!("{}:{}", parts[0], parts[1]),
-                parts[2],
+            // Only test configurations (testCompileClasspath, …): development.
+            let configs: Vec<&str> = configs.split(',').filter(|c| !c.is_empty()).collect();
+            let scope = (!configs.is_empty())
+                .then(|| dev_if(configs.iter().all(|c| c.starts_with("test"))))
+                .flatten();
+            out.push(hint(
+                Component::from_parts("Maven", &format!("{}:{}", parts[0], parts[1]), parts[2]),
+                None,
+                scope,
             ));
         }
     }
@@ -483,7 +692,12 @@ fn nuget_lock(text: &str) -> Result<Vec<Component>, String> {
                 continue;
             }
             if let Some(ver) = d.get("resolved").and_then(Value::as_str) {
-                out.push(Component::from_parts("NuGet", n, ver));
+                let direct = match d.get("type").and_then(Value::as_str) {
+                    Some("Direct") => Some(true),
+                    Some("Transitive" | "CentralTransitive") => Some(false),
+                    _ => None,
+                };
+                out.push(hint(Component::from_parts("NuGet", n, ver), direct, None));
             }
         }
     }

@@ -335,6 +335,7 @@ fn build(source: &str, r: Raw<'_>) -> Finding {
         sources: vec![source.to_string()],
         vex_status: None,
         suppression: None,
+        reachability: Default::default(),
     }
 }
 
@@ -354,6 +355,7 @@ fn component(purl: Option<&str>, eco: Option<&str>, name: &str, version: &str) -
             purl: None,
             ecosystem: None,
             licenses: vec![],
+            reachability: Default::default(),
         },
     }
 }
@@ -1137,6 +1139,7 @@ pub fn merge(findings: &mut Vec<Finding>, incoming: Vec<Finding>) -> usize {
                 if e.vex_status.is_none() {
                     e.vex_status = f.vex_status;
                 }
+                e.reachability.merge(&f.reachability);
                 e.vulnerability.kev |= f.vulnerability.kev;
             }
             None => {

@@ -477,6 +477,7 @@ fn os_component(pkg: OsPkg<'_>, distro: Option<&Distro>) -> Component {
             .map(|l| vec![l.to_string()])
             .filter(|l| !l[0].is_empty())
             .unwrap_or_default(),
+        reachability: Default::default(),
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::purl::Purl;
+use crate::reachability::Reachability;
 
 /// A software component found in an SBOM or lockfile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,6 +19,10 @@ pub struct Component {
     pub ecosystem: Option<String>,
     #[serde(default)]
     pub licenses: Vec<String>,
+    /// Direct/transitive, runtime/development, imported by the source tree:
+    /// what the input and the scanned tree tell (all unknown for most SBOMs).
+    #[serde(default, skip_serializing_if = "Reachability::is_unknown")]
+    pub reachability: Reachability,
 }
 
 impl Component {
@@ -30,6 +35,7 @@ impl Component {
             ecosystem: p.osv_ecosystem(),
             purl: Some(p.to_string()),
             licenses,
+            reachability: Reachability::default(),
         })
     }
 
@@ -41,6 +47,7 @@ impl Component {
             purl: purl_for(ecosystem, name, version),
             ecosystem: Some(ecosystem.to_string()),
             licenses: Vec::new(),
+            reachability: Reachability::default(),
         }
     }
 }
@@ -191,6 +198,7 @@ fn make(
         purl: purl.filter(|p| !p.is_empty()).map(str::to_string),
         ecosystem: None,
         licenses,
+        reachability: Reachability::default(),
     })
 }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::cvss;
 use crate::osv::{OsvDatabase, OsvRecord, OsvSeverity};
 use crate::purl::Purl;
+use crate::reachability::Reachability;
 use crate::sbom::Component;
 
 /// The CISA Known Exploited Vulnerabilities catalog (CVE ids).
@@ -176,6 +177,10 @@ pub struct Finding {
     /// Why it is suppressed (VEX `not_affected`/`fixed`, or the ignore file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+    /// Direct/transitive, runtime/development, imported: lowers the risk
+    /// score (see [`risk_score_reach`]); omitted when nothing is known.
+    #[serde(default, skip_serializing_if = "Reachability::is_unknown")]
+    pub reachability: Reachability,
 }
 
 /// Why a finding is suppressed; kept so `--show-suppressed` and VEX output
@@ -296,20 +301,42 @@ pub fn risk_score(severity: Severity, cvss: &[CvssEntry], kev: bool) -> f64 {
     risk_score_full(severity, cvss, kev, None, Criticality::Medium)
 }
 
-/// Risk score in [0, 10] ("fix first" = highest):
-///
-/// `min(10, (base + 2.0 × exploitation) × criticality)`, one decimal, where
-/// `base` is the highest CVSS base score (or, without one, 9.5/8.0/5.5/2.5/0
-/// for critical/high/medium/low/info), `exploitation` is 1 when the
-/// vulnerability is in CISA KEV and otherwise its EPSS probability (0 when
-/// unknown), and `criticality` is the asset factor (low 0.8, medium 1.0,
-/// high 1.1, critical 1.2).
+/// [`risk_score_reach`] without reachability hints (factor 1).
 pub fn risk_score_full(
     severity: Severity,
     cvss: &[CvssEntry],
     kev: bool,
     epss: Option<f64>,
     criticality: Criticality,
+) -> f64 {
+    risk_score_reach(
+        severity,
+        cvss,
+        kev,
+        epss,
+        criticality,
+        &Reachability::default(),
+    )
+}
+
+/// Risk score in [0, 10] ("fix first" = highest):
+///
+/// `min(10, (base + 2.0 × exploitation) × criticality × reachability)`, one
+/// decimal, where
+/// `base` is the highest CVSS base score (or, without one, 9.5/8.0/5.5/2.5/0
+/// for critical/high/medium/low/info), `exploitation` is 1 when the
+/// vulnerability is in CISA KEV and otherwise its EPSS probability (0 when
+/// unknown), and `criticality` is the asset factor (low 0.8, medium 1.0,
+/// high 1.1, critical 1.2), and `reachability` is
+/// [`Reachability::factor`] (0.5 development-only, 0.75 direct but not
+/// imported by the scanned source, 0.375 both, else 1).
+pub fn risk_score_reach(
+    severity: Severity,
+    cvss: &[CvssEntry],
+    kev: bool,
+    epss: Option<f64>,
+    criticality: Criticality,
+    reach: &Reachability,
 ) -> f64 {
     let base = cvss
         .iter()
@@ -327,7 +354,7 @@ pub fn risk_score_full(
     } else {
         epss.unwrap_or(0.0).clamp(0.0, 1.0)
     };
-    let r = ((base + 2.0 * exploitation) * criticality.factor()).min(10.0);
+    let r = ((base + 2.0 * exploitation) * criticality.factor() * reach.factor()).min(10.0);
     (r * 10.0).round() / 10.0
 }
 
@@ -393,12 +420,13 @@ pub fn enrich(findings: &mut [Finding], e: &Enrichment<'_>) {
                 f.vulnerability.epss = best;
             }
         }
-        f.risk_score = risk_score_full(
+        f.risk_score = risk_score_reach(
             f.vulnerability.severity,
             &f.vulnerability.cvss,
             f.vulnerability.kev,
             f.vulnerability.epss.map(|x| x.score),
             e.criticality,
+            &f.reachability,
         );
     }
     sort_fix_first(findings);
@@ -459,6 +487,13 @@ pub fn scan(components: &[Component], db: &OsvDatabase, kev: Option<&Kev>) -> Sc
         components_scanned: components.len(),
         ..ScanReport::default()
     };
+    // One hint per matched package, combined over every place it was seen.
+    let mut reach: HashMap<(String, String, String), Reachability> = HashMap::new();
+    for c in components.iter().filter(|c| !c.reachability.is_unknown()) {
+        if let Some(k) = match_key(c) {
+            reach.entry(k).or_default().merge(&c.reachability);
+        }
+    }
     let mut seen = HashSet::new();
     let mut sev_cache: std::collections::HashMap<usize, (Severity, Vec<CvssEntry>)> =
         std::collections::HashMap::new();
@@ -467,6 +502,10 @@ pub fn scan(components: &[Component], db: &OsvDatabase, kev: Option<&Kev>) -> Sc
             report.components_skipped += 1;
             continue;
         };
+        let r = reach
+            .get(&(eco.clone(), name.clone(), version.clone()))
+            .copied()
+            .unwrap_or_default();
         for m in db.is_affected(&eco, &name, &version) {
             if !seen.insert((
                 m.id.clone(),
@@ -488,7 +527,14 @@ pub fn scan(components: &[Component], db: &OsvDatabase, kev: Option<&Kev>) -> Sc
                 )
             });
             report.findings.push(Finding {
-                risk_score: risk_score(severity, &cvss, in_kev),
+                risk_score: risk_score_reach(
+                    severity,
+                    &cvss,
+                    in_kev,
+                    None,
+                    Criticality::Medium,
+                    &r,
+                ),
                 vulnerability: VulnInfo {
                     id: rec.id.clone(),
                     aliases: rec.aliases.clone(),
@@ -511,6 +557,7 @@ pub fn scan(components: &[Component], db: &OsvDatabase, kev: Option<&Kev>) -> Sc
                 sources: vec!["mcpsec".into()],
                 vex_status: None,
                 suppression: None,
+                reachability: r,
             });
         }
     }

@@ -209,6 +209,7 @@ fn finding(id: &str, aliases: &[&str], purl: &str) -> Finding {
         sources: vec!["mcpsec".into()],
         vex_status: None,
         suppression: None,
+        reachability: Default::default(),
     }
 }
 

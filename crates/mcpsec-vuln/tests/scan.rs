@@ -71,6 +71,7 @@ fn kev_enrichment_raises_risk() {
         purl: None,
         ecosystem: Some(a.ecosystem.clone()),
         licenses: vec![],
+        reachability: Default::default(),
     };
     let with = scan(std::slice::from_ref(&comp), &db, Some(&kev));
     let without = scan(std::slice::from_ref(&comp), &db, None);
