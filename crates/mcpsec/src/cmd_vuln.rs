@@ -802,6 +802,7 @@ fn json_report(r: &ScanReport, c: &Collected, suppressed: usize) -> serde_json::
             "input_errors": c.errors,
             "distro": c.distro,
             "image": c.image,
+            "source_files": c.source_files,
         }
     })
 }
@@ -842,6 +843,7 @@ fn table(r: &ScanReport) -> String {
         "FIX".into(),
         "KEV".into(),
         "EPSS".into(),
+        "REACH".into(),
         "NOTE".into(),
     ]];
     for f in &r.findings {
@@ -861,10 +863,11 @@ fn table(r: &ScanReport) -> String {
                 .epss
                 .map(|e| format!("{:.3}", e.score))
                 .unwrap_or_default(),
+            f.reachability.label(),
             note(f),
         ]);
     }
-    let mut widths = [0usize; 9];
+    let mut widths = [0usize; 10];
     for row in &rows {
         for (i, c) in row.iter().enumerate() {
             widths[i] = widths[i].max(c.chars().count());
@@ -938,7 +941,7 @@ fn sarif(r: &ScanReport) -> serde_json::Value {
                 "level": level(f.vulnerability.severity),
                 "message": { "text": format!("{} {} is affected by {}; fixed in: {}", f.component.name, f.component.version, f.vulnerability.id, fix_text(f)) },
                 "locations": [{ "logicalLocations": [{ "name": f.component.purl.clone().unwrap_or_else(|| f.component.name.clone()), "kind": "package" }] }],
-                "properties": { "fixed_versions": f.fixed_versions, "kev": f.vulnerability.kev, "risk_score": f.risk_score, "sources": f.sources },
+                "properties": { "fixed_versions": f.fixed_versions, "kev": f.vulnerability.kev, "risk_score": f.risk_score, "sources": f.sources, "reachability": f.reachability },
                 "suppressions": f.suppression.as_ref().map(|s| vec![serde_json::json!({
                     "kind": "external",
                     "status": "accepted",
