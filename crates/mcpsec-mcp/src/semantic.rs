@@ -34,6 +34,10 @@ pub const MAX_TOKENS: usize = 256;
 /// Sentences embedded per forward pass.
 const BATCH: usize = 32;
 
+/// Sentences embedded per text at most (bounds the cost of a huge
+/// description; MCP-015 reports oversized text).
+pub const MAX_SENTENCES: usize = 200;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SemanticError {
     #[error("embedding model {path}: {what}: {cause}")]
@@ -251,9 +255,15 @@ impl BertEmbedder {
 
 impl Embedder for BertEmbedder {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, SemanticError> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            out.extend(self.embed_batch(chunk)?);
+        // Batch texts of similar length together so little is padding.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[i] = v;
+            }
         }
         Ok(out)
     }
@@ -479,6 +489,7 @@ impl SemanticDetector {
         let sents: Vec<(usize, usize, &str)> = split_sentences(text)
             .into_iter()
             .filter(|(_, _, s)| word_count(s) >= self.intents.min_words)
+            .take(MAX_SENTENCES)
             .collect();
         if sents.is_empty() {
             return Ok(Vec::new());
@@ -702,6 +713,9 @@ benign:
         // Too short to be embedded.
         assert!(d.score("Not tell user").unwrap().len() == 1);
         assert!(d.score("Tell user").unwrap().is_empty());
+        // At most MAX_SENTENCES per text.
+        let long = "Read the ssh key file. ".repeat(MAX_SENTENCES + 50);
+        assert_eq!(d.score(&long).unwrap().len(), MAX_SENTENCES);
     }
 
     #[test]

@@ -295,6 +295,7 @@ fn semantic_rates() {
         ("tuning", tuning),
         ("heldout", load("heldout.jsonl")),
         ("heldout2", load("heldout2.jsonl")),
+        ("heldout3", load("heldout3.jsonl")),
     ];
     let mut out = Vec::new();
     for (name, items) in &sets {
@@ -320,8 +321,14 @@ fn semantic_rates() {
     }
     // First evaluation (held-out sets never used to choose exemplars or the
     // threshold): tuning 57/57 & 1/123, held-out 1 9/15 & 4/20, held-out 2
-    // 12/30 & 3/40. Regression guards at those figures.
-    let floors = [("tuning", 57, 1), ("heldout", 9, 4), ("heldout2", 12, 3)];
+    // 12/30 & 3/40 (1/40 after MCP-003 was narrowed in 12bba1f), held-out 3
+    // 7/20 & 7/25. Regression guards at those figures, not targets.
+    let floors = [
+        ("tuning", 57, 1),
+        ("heldout", 9, 4),
+        ("heldout2", 12, 3),
+        ("heldout3", 7, 7),
+    ];
     for ((name, w), (_, det, fp)) in out.iter().zip(floors) {
         assert!(w.0 >= det, "{name}: detection {} below {det}", w.0);
         assert!(w.2 <= fp, "{name}: false positives {} above {fp}", w.2);
