@@ -491,3 +491,71 @@ pub async fn inventory_all(
         .collect()
         .await
 }
+
+/// Submits live inventories to the platform's
+/// `POST {platform}/api/v1/tenants/{tenant}/mcp/inventories` (batches of
+/// 100 servers), which stores them and publishes `mcp.tool_changed` for every
+/// tool added, removed or changed against the stored inventory. Returns the
+/// number of changes the platform reported.
+pub async fn post_inventories(
+    platform: &str,
+    api_key: &str,
+    tenant: &str,
+    source: &str,
+    inventories: &[Inventory],
+) -> Result<usize, String> {
+    if inventories.is_empty() {
+        return Ok(0);
+    }
+    install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = format!(
+        "{}/api/v1/tenants/{tenant}/mcp/inventories",
+        platform.trim_end_matches('/')
+    );
+    let mut changes = 0;
+    for chunk in inventories.chunks(100) {
+        let servers: Vec<Value> = chunk
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "server": i.server,
+                    "server_info": i.server_info,
+                    "tools": i.tools,
+                    "prompts": i.prompts,
+                    "resources": i.resources,
+                    "resource_templates": i.resource_templates,
+                })
+            })
+            .collect();
+        let body = serde_json::json!({"source": source, "servers": servers});
+        let r = client
+            .post(&url)
+            .bearer_auth(api_key)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!(
+                "POST {url}: platform answered {status}: {}",
+                text.chars().take(300).collect::<String>()
+            ));
+        }
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        changes += v["servers"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .filter_map(|x| x["changes"].as_array().map(Vec::len))
+                    .sum::<usize>()
+            })
+            .unwrap_or(0);
+    }
+    Ok(changes)
+}

@@ -33,6 +33,7 @@ use crate::detection::DetectionCapability;
 use crate::error::{ApiError, ErrorBody, ItemError};
 
 mod detection_routes;
+mod mcp_routes;
 mod posture_routes;
 mod vuln_routes;
 pub use detection_routes::{
@@ -111,6 +112,10 @@ type Shared = State<Arc<AppState>>;
         detection_routes::delete_rule,
         detection_routes::list_rules,
         detection_routes::list_entities,
+        mcp_routes::submit_inventories,
+        mcp_routes::list_servers,
+        mcp_routes::get_server,
+        mcp_routes::get_server_tools,
         posture_routes::create_scan,
         posture_routes::latest_posture,
         posture_routes::list_scans,
@@ -145,6 +150,14 @@ type Shared = State<Arc<AppState>>;
         EntityList,
         EntityView,
         EntityTactic,
+        mcpsec_core::mcp::McpInventory,
+        mcpsec_core::mcp::McpStoredTool,
+        mcp_routes::InventorySubmission,
+        mcp_routes::ServerSubmission,
+        mcp_routes::SubmissionResult,
+        mcp_routes::ServerResult,
+        mcp_routes::ServerSummary,
+        mcp_routes::ServerList,
         mcpsec_core::posture::PostureScan,
         mcpsec_core::posture::PostureFinding,
         mcpsec_core::posture::FrameworkOutcome,
@@ -277,6 +290,22 @@ pub fn router_with_capabilities(
         .route(
             "/api/v1/tenants/{tenant}/entities",
             get(detection_routes::list_entities),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/mcp/inventories",
+            post(mcp_routes::submit_inventories),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/mcp/servers",
+            get(mcp_routes::list_servers),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/mcp/servers/{server}",
+            get(mcp_routes::get_server),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/mcp/servers/{server}/tools",
+            get(mcp_routes::get_server_tools),
         )
         .route(
             "/api/v1/tenants/{tenant}/assets/{asset}/posture",

@@ -205,6 +205,26 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
             Tenant(AlertsRead),
         ),
         (
+            "POST",
+            "/api/v1/tenants/{tenant}/mcp/inventories",
+            Tenant(EventsWrite),
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/mcp/servers",
+            Tenant(FindingsRead),
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/mcp/servers/{server}",
+            Tenant(FindingsRead),
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/mcp/servers/{server}/tools",
+            Tenant(FindingsRead),
+        ),
+        (
             "GET",
             "/api/v1/tenants/{tenant}/assets/{asset}/posture",
             Tenant(FindingsRead),

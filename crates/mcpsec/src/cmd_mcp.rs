@@ -16,7 +16,9 @@ use mcpsec_mcp::connect::{ConnectError, Inventory, Limits, inventory_all};
 use mcpsec_mcp::install::{ProxyCommand, install};
 use mcpsec_mcp::pin::{DEFAULT_PIN_FILE, PinFile};
 use mcpsec_mcp::report::{self, Format, Report};
-use mcpsec_mcp::scan::{read_tools_dir, read_tools_file, scan};
+use mcpsec_mcp::scan::{
+    read_surface_file, read_surfaces_dir, read_tools_dir, read_tools_file, scan_with_surfaces,
+};
 use mcpsec_mcp::{Analyzer, RuleSet};
 
 #[derive(Debug, Args)]
@@ -255,6 +257,11 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                 Some(d) => read_tools_dir(d).with_context(|| format!("reading {}", d.display()))?,
                 None => BTreeMap::new(),
             };
+            let mut surfaces = tools_dir
+                .as_deref()
+                .map(read_surfaces_dir)
+                .unwrap_or_default();
+            let mut live_inventories = Vec::new();
             if !offline {
                 let servers: Vec<ServerConfig> = parsed
                     .iter()
@@ -267,17 +274,38 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                         Ok(inv) => {
                             errors.extend(inv.warnings.iter().cloned());
                             tools.insert(inv.server.clone(), Ok(inv.server_tools()));
+                            surfaces.insert(inv.server.clone(), inv.surface());
+                            live_inventories.push(inv);
                         }
                         Err(e) => errors.push(e.to_string()),
                     }
                 }
             }
             let pins = pins.as_deref().map(load_pins).transpose()?;
-            let report = scan(&analyzer, &parsed, &tools, pins.as_ref(), errors);
+            let report =
+                scan_with_surfaces(&analyzer, &parsed, &tools, &surfaces, pins.as_ref(), errors);
             if let (Some(url), Some(key)) = (platform, api_key) {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
+                // The live inventories are stored per tenant; the platform
+                // publishes a change event for every tool that changed since.
+                let n = rt
+                    .block_on(mcpsec_mcp::connect::post_inventories(
+                        url,
+                        key,
+                        tenant,
+                        "mcp-scan",
+                        &live_inventories,
+                    ))
+                    .map_err(anyhow::Error::msg)
+                    .context("submitting MCP inventories")?;
+                if !live_inventories.is_empty() {
+                    eprintln!(
+                        "submitted {} inventory(ies) to {url}: {n} tool change(s) since the stored ones",
+                        live_inventories.len()
+                    );
+                }
                 let n = rt
                     .block_on(mcpsec_mcp::proxy::post_tool_changes(
                         url,
@@ -307,8 +335,13 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             });
             let st = read_tools_file(file, &server).map_err(anyhow::Error::msg)?;
             let pins = pins.as_deref().map(load_pins).transpose()?;
+            let surfaces: BTreeMap<String, _> = read_surface_file(file)
+                .map(|sf| (server.clone(), sf))
+                .into_iter()
+                .collect();
             let tools = BTreeMap::from([(server, Ok(st))]);
-            let report = scan(&analyzer, &[], &tools, pins.as_ref(), Vec::new());
+            let report =
+                scan_with_surfaces(&analyzer, &[], &tools, &surfaces, pins.as_ref(), Vec::new());
             emit(&analyzer, &report, out)
         }
         McpCommand::Pin {
@@ -334,6 +367,7 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                     match r {
                         Ok(inv) => {
                             file.pin(&inv.server, &inv.tools);
+                            file.pin_surface(&inv.server, &inv.surface());
                             println!("pinned {}: {} tool(s) (live)", inv.server, inv.tools.len());
                             n += 1;
                         }
@@ -347,6 +381,13 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                 {
                     let st = st.map_err(anyhow::Error::msg)?;
                     file.pin(&name, &st.tools);
+                    if let Some(sf) = st
+                        .source
+                        .as_deref()
+                        .and_then(|p| read_surface_file(Path::new(p)))
+                    {
+                        file.pin_surface(&name, &sf);
+                    }
                     println!("pinned {name}: {} tool(s)", st.tools.len());
                     n += 1;
                 }
@@ -354,6 +395,9 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             if let (Some(t), Some(s)) = (tools, server) {
                 let st = read_tools_file(t, s).map_err(anyhow::Error::msg)?;
                 file.pin(s, &st.tools);
+                if let Some(sf) = read_surface_file(t) {
+                    file.pin_surface(s, &sf);
+                }
                 println!("pinned {s}: {} tool(s)", st.tools.len());
                 n += 1;
             }

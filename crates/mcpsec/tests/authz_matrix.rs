@@ -99,6 +99,26 @@ const ROUTES: &[(&str, &str, Need)] = &[
         Need::Tenant("alerts:read"),
     ),
     (
+        "POST",
+        "/api/v1/tenants/{tenant}/mcp/inventories",
+        Need::Tenant("events:write"),
+    ),
+    (
+        "GET",
+        "/api/v1/tenants/{tenant}/mcp/servers",
+        Need::Tenant("findings:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/tenants/{tenant}/mcp/servers/{server}",
+        Need::Tenant("findings:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/tenants/{tenant}/mcp/servers/{server}/tools",
+        Need::Tenant("findings:read"),
+    ),
+    (
         "GET",
         "/api/v1/tenants/{tenant}/assets/{asset}/posture",
         Need::Tenant("findings:read"),
@@ -256,6 +276,7 @@ async fn call(
         .replace("{id}", "does-not-exist")
         .replace("{name}", "matrix-role")
         .replace("{asset}", "matrix-asset")
+        .replace("{server}", "matrix-server")
         .replace("{framework}", "cis-kubernetes");
     let url = format!("{base}{path}");
     let req = match method {
@@ -278,6 +299,9 @@ async fn call(
         ("POST", t) if t.ends_with("/users") => req.json(&json!({
             "username": unique("matrix-user"), "password": "a long enough password", "role": "viewer"
         })),
+        ("POST", t) if t.ends_with("/mcp/inventories") => req.json(&json!({"servers": [
+            {"server": "matrix-server", "tools": [{"name": "t", "description": "d"}]}
+        ]})),
         ("POST", t) if t.ends_with("/posture/scans") => req.json(&json!({"files": {
             "pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n"
         }})),

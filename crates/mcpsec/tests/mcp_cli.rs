@@ -360,6 +360,17 @@ fn scan_and_proxy_publish_events_to_the_platform() {
         ],
     );
     assert!(o.status.success(), "{o:?}");
+    // First the live inventory (stored per tenant by the platform) …
+    let req = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(
+        req.starts_with("POST /api/v1/tenants/acme/mcp/inventories"),
+        "{req}"
+    );
+    let body: Value = serde_json::from_str(&req[req.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    assert_eq!(body["source"], "mcp-scan");
+    assert_eq!(body["servers"][0]["server"], "mcpsec");
+    assert_eq!(body["servers"][0]["tools"].as_array().unwrap().len(), 3);
+    // … then the changes against the local pins as events.
     let req = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
     assert!(req.starts_with("POST /api/v1/events"), "{req}");
     assert!(
