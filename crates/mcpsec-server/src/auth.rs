@@ -292,9 +292,15 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
 
 /// The policy of a route, `None` when the route has none (refused).
 pub fn policy_for(method: &Method, route: &str) -> Option<Policy> {
+    // HEAD is answered by the GET handler (without the body).
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
     ROUTE_POLICY
         .iter()
-        .find(|(m, r, _)| *r == route && method.as_str() == *m)
+        .find(|(m, r, _)| *r == route && method == *m)
         .map(|(_, _, p)| *p)
 }
 
@@ -778,6 +784,19 @@ pub async fn enforce(
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let Some(policy) = policy_for(req.method(), &route) else {
+        // A method the route does not have: 405 with the ones it has.
+        let allowed: Vec<&str> = ROUTE_POLICY
+            .iter()
+            .filter(|(_, r, _)| *r == route)
+            .map(|(m, _, _)| *m)
+            .collect();
+        if !allowed.is_empty() {
+            return (
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                [(header::ALLOW, allowed.join(", "))],
+            )
+                .into_response();
+        }
         tracing::error!(method = %req.method(), %route, "route has no access policy; add it to ROUTE_POLICY in mcpsec-server/src/auth.rs");
         return forbidden(format!(
             "{} {route} has no access policy (a server bug)",
@@ -900,5 +919,10 @@ mod tests {
             Some(Policy::Tenant(Permission::FindingsRead))
         );
         assert_eq!(policy_for(&Method::DELETE, "/healthz"), None);
+        // HEAD has the policy of GET.
+        assert_eq!(
+            policy_for(&Method::HEAD, "/api/v1/tenants/{tenant}/findings"),
+            policy_for(&Method::GET, "/api/v1/tenants/{tenant}/findings"),
+        );
     }
 }

@@ -27,6 +27,10 @@ fn openapi_fuzzing_finds_no_server_errors_or_schema_violations() {
         return;
     };
     let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    let phases = env(
+        "MCPSEC_TEST_SCHEMATHESIS_PHASES",
+        "examples,coverage,fuzzing,stateful",
+    );
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let s = Server::start(&data, &["--role", "all", "--demo"], &[]);
@@ -39,13 +43,7 @@ fn openapi_fuzzing_finds_no_server_errors_or_schema_violations() {
             "--checks",
             "not_a_server_error,response_schema_conformance,status_code_conformance",
         ])
-        .args([
-            "--phases",
-            &env(
-                "MCPSEC_TEST_SCHEMATHESIS_PHASES",
-                "examples,coverage,fuzzing,stateful",
-            ),
-        ])
+        .args(["--phases", &phases])
         .args([
             "--max-examples",
             &env("MCPSEC_TEST_SCHEMATHESIS_MAX_EXAMPLES", "25"),
@@ -71,6 +69,20 @@ fn openapi_fuzzing_finds_no_server_errors_or_schema_violations() {
         stdout.contains("Tested:") && stdout.contains("generated"),
         "unexpected schemathesis output:\n{stdout}\n{stderr}"
     );
+    // The coverage phase (boundary and invalid values of every parameter)
+    // ran rather than being skipped.
+    if phases.split(',').any(|p| p == "coverage") {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains("Coverage") && l.contains('✅')),
+            "the coverage phase did not run:\n{stdout}"
+        );
+    } else {
+        eprintln!(
+            "SKIPPED: Schemathesis coverage phase (MCPSEC_TEST_SCHEMATHESIS_PHASES={phases})"
+        );
+    }
     let junit = std::fs::read_to_string(&report).expect("junit report");
     assert!(
         junit.contains("/api/v1/tenants/{tenant}/findings/{id}"),

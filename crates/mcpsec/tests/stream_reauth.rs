@@ -287,6 +287,33 @@ async fn revocation_by_another_process_is_seen_within_the_interval() {
     assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_method_a_route_does_not_have_is_405_with_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"), &[], &[]);
+    create_tenant(&client(), &s.base, "acme").await;
+    let r = anonymous_client()
+        .delete(s.url("/api/v1/tenants/acme/findings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET");
+    // HEAD works like GET (same policy: a credential is needed).
+    let r = anonymous_client()
+        .head(s.url("/api/v1/tenants/acme/findings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client()
+        .head(s.url("/api/v1/tenants/acme/findings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 #[test]
 fn stream_settings_are_typed_configuration() {
     let dir = tempfile::tempdir().unwrap();
