@@ -185,8 +185,17 @@ pub async fn authenticate(
         )));
     }
     req.extensions_mut().insert(principal);
+    if let Some(token) = bearer(req.headers()) {
+        let token = BearerToken(token.to_string());
+        req.extensions_mut().insert(token);
+    }
     next.run(req).await
 }
+
+/// The bearer token a call was authenticated with, for re-checks during a
+/// long-lived stream.
+#[derive(Clone)]
+struct BearerToken(String);
 
 fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
     req.extensions()
@@ -338,6 +347,7 @@ where
 /// `mcpsec.v1.EventService`.
 pub struct EventApi {
     state: Arc<AppState>,
+    auth: Arc<Authenticator>,
 }
 
 #[tonic::async_trait]
@@ -349,10 +359,18 @@ impl pb::event_service_server::EventService for EventApi {
         request: Request<Streaming<pb::IngestRequest>>,
     ) -> Result<GrpcResponse<Self::IngestStream>, Status> {
         let principal = principal(&request)?;
+        let token = request.extensions().get::<BearerToken>().cloned();
         let mut input = request.into_inner();
         let state = self.state.clone();
+        let auth = self.auth.clone();
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
+            // The credential is checked again before a batch once
+            // `stream.reauth_interval` has passed or a credential was revoked
+            // in this process, so a revoked key cannot keep an open stream.
+            let interval = state.limits.stream.reauth_interval;
+            let mut revoked = auth.revocations();
+            let mut checked = std::time::Instant::now();
             loop {
                 let batch = match input.message().await {
                     Ok(Some(b)) => b,
@@ -362,6 +380,42 @@ impl pb::event_service_server::EventService for EventApi {
                         return;
                     }
                 };
+                if let Some(BearerToken(token)) = &token
+                    && (checked.elapsed() >= interval || revoked.has_changed().unwrap_or(false))
+                {
+                    revoked.borrow_and_update();
+                    let ended = match auth.revalidate(token).await {
+                        Ok(p)
+                            if p.permissions == principal.permissions
+                                && p.tenant == principal.tenant =>
+                        {
+                            checked = std::time::Instant::now();
+                            None
+                        }
+                        Ok(_) => Some(Status::permission_denied(
+                            "the credential's permissions changed; open a new stream",
+                        )),
+                        Err(e)
+                            if matches!(
+                                e.code,
+                                ErrorCode::Unauthenticated | ErrorCode::Forbidden
+                            ) =>
+                        {
+                            Some(Status::unauthenticated(format!(
+                                "credential no longer valid: {}",
+                                e.message
+                            )))
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e.message, "gRPC ingest: credential re-check failed");
+                            None
+                        }
+                    };
+                    if let Some(status) = ended {
+                        let _ = tx.send(Err(status)).await;
+                        return;
+                    }
+                }
                 let result = ingest_batch(&state, &principal, batch).await;
                 let stop = result.is_err();
                 if tx.send(result).await.is_err() || stop {
@@ -563,6 +617,7 @@ pub(crate) fn router(state: Arc<AppState>, auth: Arc<Authenticator>) -> axum::Ro
     let max = state.limits.max_body_bytes;
     let events = EventServiceServer::new(EventApi {
         state: state.clone(),
+        auth: auth.clone(),
     })
     .max_decoding_message_size(max);
     let query = QueryServiceServer::new(QueryApi { state }).max_decoding_message_size(max);

@@ -288,6 +288,53 @@ async fn revocation_by_another_process_is_seen_within_the_interval() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_open_grpc_ingest_stream_ends_when_its_key_is_revoked() {
+    use mcpsec_server::grpc::pb;
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        &dir.path().join("data"),
+        &[],
+        &[("MCPSEC_STREAM__REAUTH_INTERVAL_SECS", "3600".into())],
+    );
+    create_tenant(&client(), &s.base, "acme").await;
+    let (id, key) = create_key(&s.base, "acme", "ingest-only").await;
+    let channel = tonic::transport::Channel::from_shared(s.base.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut events = pb::event_service_client::EventServiceClient::new(channel);
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let mut req = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(rx));
+    req.metadata_mut()
+        .insert("authorization", format!("Bearer {key}").parse().unwrap());
+    let batch = |n: &str| pb::IngestRequest {
+        events: vec![pb::EventInput {
+            id: n.into(),
+            r#type: "log.received".into(),
+            source: "grpc-test".into(),
+            tenant: "acme".into(),
+            subject: "web-1".into(),
+            data_json: json!({"format": "json", "host": "web-1", "record": {"EventID": 1}})
+                .to_string(),
+            ..Default::default()
+        }],
+    };
+    tx.send(batch("g-1")).await.unwrap();
+    let mut acks = events.ingest(req).await.unwrap().into_inner();
+    let first = acks.message().await.unwrap().expect("first ack");
+    assert_eq!(first.accepted, 1, "{first:?}");
+    revoke(&s.base, "acme", &id).await;
+    tx.send(batch("g-2")).await.unwrap();
+    let err = acks.message().await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err:?}");
+    assert!(
+        err.message().contains("no longer valid") && err.message().contains("revoked"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_method_a_route_does_not_have_is_405_with_allow() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"), &[], &[]);
