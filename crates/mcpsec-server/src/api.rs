@@ -40,8 +40,8 @@ pub use detection_routes::{
     EntityList, EntityTactic, EntityView, RuleList, risk_score, severity_weight,
 };
 pub use posture_routes::{
-    AssetControl, ComplianceControl, ComplianceReport, FrameworkScore, ScanHistory, ScanSummary,
-    compliance,
+    AssetControl, ComplianceControl, ComplianceReport, FrameworkScore, PolicyList, ScanHistory,
+    ScanSummary, compliance,
 };
 pub use vuln_routes::{FindingHistory, FindingOrder, Rematch, SbomUpload, sbom_object_key};
 
@@ -120,6 +120,9 @@ type Shared = State<Arc<AppState>>;
         posture_routes::latest_posture,
         posture_routes::list_scans,
         posture_routes::get_compliance,
+        posture_routes::put_policy,
+        posture_routes::list_policies,
+        posture_routes::delete_policy,
         vuln_routes::upload_sbom,
         vuln_routes::rematch,
         vuln_routes::finding_history
@@ -163,6 +166,8 @@ type Shared = State<Arc<AppState>>;
         mcpsec_core::posture::FrameworkOutcome,
         mcpsec_core::posture::ControlOutcome,
         posture_routes::ScanFiles,
+        posture_routes::PolicyList,
+        mcpsec_core::posture::PosturePolicy,
         vuln_routes::SbomUpload,
         vuln_routes::Rematch,
         vuln_routes::FindingHistory,
@@ -318,6 +323,14 @@ pub fn router_with_capabilities(
         .route(
             "/api/v1/tenants/{tenant}/compliance/{framework}",
             get(posture_routes::get_compliance),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/posture/policies",
+            get(posture_routes::list_policies),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/posture/policies/{id}",
+            put(posture_routes::put_policy).delete(posture_routes::delete_policy),
         )
         .route(
             "/api/v1/tenants/{tenant}/projects/{id}/sboms",

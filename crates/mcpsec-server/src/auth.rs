@@ -240,6 +240,21 @@ pub const ROUTE_POLICY: &[(&str, &str, Policy)] = {
             Tenant(EventsWrite),
         ),
         (
+            "GET",
+            "/api/v1/tenants/{tenant}/posture/policies",
+            Tenant(RulesRead),
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/posture/policies/{id}",
+            Tenant(RulesWrite),
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/posture/policies/{id}",
+            Tenant(RulesWrite),
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/projects/{id}/sboms",
             Tenant(EventsWrite),

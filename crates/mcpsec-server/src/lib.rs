@@ -31,7 +31,7 @@ pub use api::{
     ApiLimits, ops_router, router, router_with, router_with_capabilities, router_with_posture,
 };
 pub use detection::{DetectionCapability, RuleCheck, TacticInfo};
-pub use posture::{PostureCapability, PostureInput, PostureOutcome};
+pub use posture::{CheckedPolicy, CustomPolicy, PostureCapability, PostureInput, PostureOutcome};
 pub use vuln::{SbomCheck, VulnCapability};
 pub use worker::{EventHandler, EventWorker, HandlerError, WorkerConfig};
 

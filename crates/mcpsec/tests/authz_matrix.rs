@@ -134,6 +134,21 @@ const ROUTES: &[(&str, &str, Need)] = &[
         Need::Tenant("events:write"),
     ),
     (
+        "GET",
+        "/api/v1/tenants/{tenant}/posture/policies",
+        Need::Tenant("rules:read"),
+    ),
+    (
+        "PUT",
+        "/api/v1/tenants/{tenant}/posture/policies/{id}",
+        Need::Tenant("rules:write"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/tenants/{tenant}/posture/policies/{id}",
+        Need::Tenant("rules:write"),
+    ),
+    (
         "POST",
         "/api/v1/tenants/{tenant}/projects/{id}/sboms",
         Need::Tenant("events:write"),

@@ -274,3 +274,152 @@ async fn posture_scans_trend_compliance_and_access() {
     let (st, _) = send(anonymous_client().get(&scans)).await;
     assert_eq!(st, 401);
 }
+
+const TEAM_LABEL: &str = r#"# METADATA
+# title: Deployment without a team label
+# custom:
+#   id: ACME-001
+#   severity: medium
+#   input: kubernetes
+#   selector: [Deployment]
+package acme.team_label
+
+import rego.v1
+
+deny contains {"msg": "no team label", "path": "metadata.labels"} if {
+	not input.metadata.labels.team
+}
+"#;
+
+fn check_ids(scan: &Value) -> Vec<String> {
+    scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Custom policies per tenant: uploaded (compiled first; a compile error is a
+/// 400 naming the policy and line), listed, evaluated in that tenant's scans
+/// only, deleted; every change audited; other tenants and viewers refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_policies_per_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data, &[], &[]);
+    let c = client();
+    create_tenant(&c, &s.base, "acme").await;
+    create_tenant(&c, &s.base, "other").await;
+    let policies = s.url("/api/v1/tenants/acme/posture/policies");
+
+    // A module that does not compile: 400 naming the policy and the line.
+    let broken = TEAM_LABEL.replace("not input.metadata.labels.team", "not input.metadata ++ )");
+    let (st, v) = send(c.put(format!("{policies}/ACME-001")).body(broken)).await;
+    assert_eq!(st, 400, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("ACME-001") && msg.contains("ACME-001.rego:13:"),
+        "{msg}"
+    );
+    // The id of the route must be the METADATA id; built-in ids are refused.
+    let (st, v) = send(c.put(format!("{policies}/ACME-002")).body(TEAM_LABEL)).await;
+    assert_eq!(st, 400, "{v}");
+    let (st, v) = send(
+        c.put(format!("{policies}/K8S-001"))
+            .body(TEAM_LABEL.replace("ACME-001", "K8S-001")),
+    )
+    .await;
+    assert_eq!(st, 400, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("built-in"),
+        "{v}"
+    );
+    let (st, v) = send(c.get(&policies)).await;
+    assert_eq!((st, v["items"].as_array().unwrap().len()), (200, 0), "{v}");
+
+    let (st, v) = send(c.put(format!("{policies}/ACME-001")).body(TEAM_LABEL)).await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(
+        (v["id"].as_str(), v["severity"].as_str()),
+        (Some("ACME-001"), Some("medium"))
+    );
+    let (st, v) = send(c.put(format!("{policies}/ACME-001")).body(TEAM_LABEL)).await;
+    assert_eq!(st, 200, "replaced: {v}");
+    let (st, v) = send(c.get(&policies)).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["items"][0]["id"], "ACME-001");
+    assert_eq!(v["items"][0]["source"], TEAM_LABEL);
+
+    // acme's scans run it; other's scans of the same manifest do not.
+    let scan = |tenant: &str| {
+        c.post(s.url(&format!(
+            "/api/v1/tenants/{tenant}/assets/web/posture/scans?kind=kubernetes"
+        )))
+        .body(FIXED)
+    };
+    let (st, v) = send(scan("acme")).await;
+    assert_eq!(st, 201, "{v}");
+    let (_, latest) = send(c.get(s.url("/api/v1/tenants/acme/assets/web/posture"))).await;
+    assert!(
+        check_ids(&latest).contains(&"ACME-001".to_string()),
+        "{latest}"
+    );
+    let (st, _) = send(scan("other")).await;
+    assert_eq!(st, 201);
+    let (_, latest) = send(c.get(s.url("/api/v1/tenants/other/assets/web/posture"))).await;
+    assert!(
+        !check_ids(&latest).contains(&"ACME-001".to_string()),
+        "{latest}"
+    );
+    let (_, v) = send(c.get(s.url("/api/v1/tenants/other/posture/policies"))).await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 0);
+
+    // Access: another tenant's admin and acme's viewer cannot change them.
+    let other = client_with_key(&create_key(&c, &s.base, "other", "admin").await);
+    let (st, _) = send(other.get(&policies)).await;
+    assert_eq!(st, 403);
+    let (st, _) = send(other.delete(format!("{policies}/ACME-001"))).await;
+    assert_eq!(st, 403);
+    let viewer = client_with_key(&create_key(&c, &s.base, "acme", "viewer").await);
+    let (st, _) = send(viewer.put(format!("{policies}/ACME-001")).body(TEAM_LABEL)).await;
+    assert_eq!(st, 403);
+
+    // Deleted: the next scan no longer runs it; a second delete is a 404.
+    let (st, _) = send(c.delete(format!("{policies}/ACME-001"))).await;
+    assert_eq!(st, 204);
+    let (st, _) = send(c.delete(format!("{policies}/ACME-001"))).await;
+    assert_eq!(st, 404);
+    let (st, _) = send(scan("acme")).await;
+    assert_eq!(st, 201);
+    let (_, latest) = send(c.get(s.url("/api/v1/tenants/acme/assets/web/posture"))).await;
+    assert!(
+        !check_ids(&latest).contains(&"ACME-001".to_string()),
+        "{latest}"
+    );
+
+    // Audited like other mutations.
+    let (st, audit) = send(c.get(s.url("/api/v1/tenants/acme/audit?limit=1000"))).await;
+    assert_eq!(st, 200, "{audit}");
+    let actions: Vec<(String, String)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap_or_default().to_string(),
+                r["target"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for a in [
+        "posture_policy.create",
+        "posture_policy.update",
+        "posture_policy.delete",
+    ] {
+        assert!(
+            actions.contains(&(a.to_string(), "ACME-001".to_string())),
+            "{a} in {actions:?}"
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //! binary's [`PostureCapability`](crate::posture::PostureCapability), stored
 //! through [`PostureStore`](mcpsec_core::posture::PostureStore), announced as
 //! `posture.scanned`), the asset's latest posture and score history, and
-//! compliance per framework across the tenant's latest scans.
+//! compliance per framework across the tenant's latest scans, and the
+//! tenant's custom Rego policies (`…/posture/policies`), compiled on upload
+//! and evaluated next to the built-in pack in that tenant's scans only.
 //!
 //! Request body of `POST …/posture/scans` (see docs/posture.md):
 //! - one file as the raw body, named by `?filename=deploy.yaml` or typed by
@@ -12,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -20,13 +23,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use mcpsec_core::ErrorCode;
+use mcpsec_core::auth::Principal;
 use mcpsec_core::event::{Event, PostureScanned};
-use mcpsec_core::posture::{FrameworkOutcome, PostureScan, valid_asset_id};
+use mcpsec_core::posture::{
+    FrameworkOutcome, MAX_POLICIES_PER_TENANT, MAX_POLICY_SOURCE_LEN, PosturePolicy, PostureScan,
+    valid_asset_id,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{Shared, query, tenant_param};
 use crate::error::{ApiError, ErrorBody};
-use crate::posture::{PostureCapability, PostureInput};
+use crate::posture::{CustomPolicy, PostureCapability, PostureInput};
 
 /// Most files in one scan request.
 pub const MAX_SCAN_FILES: usize = 1000;
@@ -80,6 +87,7 @@ fn kind_file_name(kind: &str) -> Result<&'static str, ApiError> {
     Ok(match kind.to_ascii_lowercase().as_str() {
         "kubernetes" | "k8s" | "github-actions" => "input.yaml",
         "cloud" | "aws" | "azure" | "gcp" | "terraform-plan" | "json" => "input.json",
+        "ndjson" | "jsonl" => "input.ndjson",
         "dockerfile" => "Dockerfile",
         "terraform" | "hcl" => "main.tf",
         "gitlab-ci" => ".gitlab-ci.yml",
@@ -244,8 +252,25 @@ fn read_inputs(
         .collect()
 }
 
+/// The tenant's custom policies, as the capability takes them.
+async fn custom_policies(
+    s: &super::AppState,
+    tenant: &mcpsec_core::TenantId,
+) -> Result<Vec<CustomPolicy>, ApiError> {
+    Ok(s.backends
+        .store
+        .list_posture_policies(tenant)
+        .await?
+        .into_iter()
+        .map(|p| CustomPolicy {
+            id: p.id,
+            source: p.source,
+        })
+        .collect())
+}
+
 /// Scans an asset's infrastructure definitions with the built-in policy
-/// pack, evaluates every built-in compliance framework, stores the scan and
+/// pack and the tenant's custom policies, evaluates every built-in compliance framework, stores the scan and
 /// publishes `posture.scanned` (durably) before answering.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/assets/{asset}/posture/scans",
     params(("tenant" = String, Path), ("asset" = String, Path), ScanParams),
@@ -271,7 +296,8 @@ pub(super) async fn create_scan(
     }
     let inputs = read_inputs(body, q)?;
     let cap = capability(&s)?;
-    let outcome = tokio::task::spawn_blocking(move || cap.scan(&inputs))
+    let custom = custom_policies(&s, &tenant).await?;
+    let outcome = tokio::task::spawn_blocking(move || cap.scan(&inputs, &custom))
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("scanning: {e}")))?
         .map_err(|reason| ApiError::new(ErrorCode::InvalidArgument, reason))?;
@@ -524,4 +550,197 @@ pub(super) async fn get_compliance(
         title.as_deref().unwrap_or(""),
         &latest,
     )))
+}
+
+/// A policy id in a route: 1 to 64 characters of letters, digits, `-`,
+/// `_` and `.`.
+fn policy_id_param(raw: &str) -> Result<String, ApiError> {
+    if !raw.is_empty()
+        && raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!("policy id {raw:?}: 1 to 64 characters of letters, digits, '-', '_' and '.'"),
+        ))
+    }
+}
+
+/// The tenant's custom policies.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PolicyList {
+    pub items: Vec<PosturePolicy>,
+}
+
+/// Creates or replaces a custom policy of the tenant from its Rego module
+/// (the request body). The module needs a METADATA block whose `custom.id`
+/// is the `{id}` of the route (plus `custom.severity` and `custom.input`);
+/// it is compiled with the built-in libraries first and refused, with the
+/// line of the error, if it does not compile. The tenant's next scans
+/// evaluate it next to the built-in pack; other tenants never see it.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/posture/policies/{id}",
+    params(("tenant" = String, Path), ("id" = String, Path, description = "Check id, as in the module's METADATA custom.id")),
+    request_body(content = String, content_type = "text/plain", description = "Rego module with a METADATA block"),
+    responses(
+        (status = 201, description = "Created", body = PosturePolicy),
+        (status = 200, description = "Replaced", body = PosturePolicy),
+        (status = 400, description = "The module does not parse or compile (the message names the policy and line), its id differs from the route's, or the tenant has too many policies", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 413, description = "Module larger than 256 KiB", body = ErrorBody)))]
+pub(super) async fn put_policy(
+    State(s): Shared,
+    Extension(principal): Extension<Principal>,
+    Path((tenant, id)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    let id = policy_id_param(&id)?;
+    if !s.tenant_exists(&tenant).await? {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("tenant {tenant} does not exist"),
+        ));
+    }
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
+        } else {
+            ApiError::new(ErrorCode::MalformedRequest, e.body_text())
+        }
+    })?;
+    if bytes.len() > MAX_POLICY_SOURCE_LEN {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "policy {id}: {} bytes; the limit is {MAX_POLICY_SOURCE_LEN}",
+                bytes.len()
+            ),
+        ));
+    }
+    let source = String::from_utf8(bytes.to_vec()).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!("policy {id}: not UTF-8"),
+        )
+    })?;
+    let existing = s.backends.store.list_posture_policies(&tenant).await?;
+    let previous = existing.iter().find(|p| p.id == id).cloned();
+    if previous.is_none() && existing.len() >= MAX_POLICIES_PER_TENANT {
+        return Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!("the tenant has {MAX_POLICIES_PER_TENANT} custom policies, the most allowed"),
+        ));
+    }
+    let others: Vec<CustomPolicy> = existing
+        .into_iter()
+        .filter(|p| p.id != id)
+        .map(|p| CustomPolicy {
+            id: p.id,
+            source: p.source,
+        })
+        .collect();
+    let cap = capability(&s)?;
+    let name = format!("{id}.rego");
+    let checked = {
+        let source = source.clone();
+        tokio::task::spawn_blocking(move || cap.check_policy(&name, &source, &others))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("checking the policy: {e}")))?
+    }
+    .map_err(|reason| {
+        ApiError::new(ErrorCode::InvalidArgument, format!("policy {id}: {reason}"))
+    })?;
+    if checked.id != id {
+        return Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "policy {id}: the module's METADATA custom.id is {:?}; it must be the id of the route",
+                checked.id
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let policy = PosturePolicy {
+        tenant: tenant.clone(),
+        id: id.clone(),
+        title: checked.title,
+        severity: checked.severity,
+        input: checked.input,
+        package: checked.package,
+        source,
+        created_at: previous.as_ref().map_or(now, |p| p.created_at),
+        updated_at: now,
+    };
+    let created = s.backends.store.put_posture_policy(&policy).await?;
+    crate::auth::audit(
+        s.backends.store.as_ref(),
+        crate::auth::audit_record(
+            &principal,
+            Some(&tenant),
+            if created {
+                "posture_policy.create"
+            } else {
+                "posture_policy.update"
+            },
+            Some(&id),
+            &[("package", policy.package.as_str())],
+        ),
+    )
+    .await;
+    tracing::info!(%tenant, policy = %id, created, "posture policy stored");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(policy)).into_response())
+}
+
+/// The tenant's custom policies, by id (the built-in pack is not listed).
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/posture/policies",
+    params(("tenant" = String, Path)),
+    responses((status = 200, body = PolicyList)))]
+pub(super) async fn list_policies(
+    State(s): Shared,
+    Path(tenant): Path<String>,
+) -> Result<Json<PolicyList>, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    Ok(Json(PolicyList {
+        items: s.backends.store.list_posture_policies(&tenant).await?,
+    }))
+}
+
+/// Deletes a custom policy; the tenant's next scans no longer evaluate it.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/posture/policies/{id}",
+    params(("tenant" = String, Path), ("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such policy", body = ErrorBody)))]
+pub(super) async fn delete_policy(
+    State(s): Shared,
+    Extension(principal): Extension<Principal>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = tenant_param(&tenant)?;
+    let id = policy_id_param(&id)?;
+    if !s.backends.store.delete_posture_policy(&tenant, &id).await? {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("posture policy {id:?}"),
+        ));
+    }
+    crate::auth::audit(
+        s.backends.store.as_ref(),
+        crate::auth::audit_record(
+            &principal,
+            Some(&tenant),
+            "posture_policy.delete",
+            Some(&id),
+            &[],
+        ),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
 }
