@@ -398,6 +398,13 @@ async fn custom_policies_per_tenant() {
         "{latest}"
     );
 
+    // In the OpenAPI document.
+    let (_, spec) = send(c.get(s.url("/api/v1/openapi.json"))).await;
+    let one = &spec["paths"]["/api/v1/tenants/{tenant}/posture/policies/{id}"];
+    assert!(one["put"].is_object() && one["delete"].is_object(), "{one}");
+    assert!(spec["paths"]["/api/v1/tenants/{tenant}/posture/policies"]["get"].is_object());
+    assert!(spec["components"]["schemas"]["PosturePolicy"].is_object());
+
     // Audited like other mutations.
     let (st, audit) = send(c.get(s.url("/api/v1/tenants/acme/audit?limit=1000"))).await;
     assert_eq!(st, 200, "{audit}");
