@@ -571,8 +571,11 @@ impl Authenticator {
                 if let Some(why) = record.unusable(now) {
                     return Err(unauthenticated(format!("this credential is {why}")));
                 }
-                // A session ends with its user.
-                if let (KeyKind::Session, Some(uid)) = (record.kind, &record.user_id) {
+                // A session ends with its local user (OIDC sessions have
+                // no user record: `oidc:<sub>`).
+                if let (KeyKind::Session, Some(uid)) = (record.kind, &record.user_id)
+                    && !uid.starts_with("oidc:")
+                {
                     match self.store.get_user(record.tenant.as_ref(), uid).await? {
                         None => {
                             return Err(unauthenticated("the session's user no longer exists"));
