@@ -502,10 +502,14 @@ pub fn scan(components: &[Component], db: &OsvDatabase, kev: Option<&Kev>) -> Sc
             report.components_skipped += 1;
             continue;
         };
-        let r = reach
-            .get(&(eco.clone(), name.clone(), version.clone()))
-            .copied()
-            .unwrap_or_default();
+        let r = if reach.is_empty() {
+            Reachability::default()
+        } else {
+            reach
+                .get(&(eco.clone(), name.clone(), version.clone()))
+                .copied()
+                .unwrap_or_default()
+        };
         for m in db.is_affected(&eco, &name, &version) {
             if !seen.insert((
                 m.id.clone(),

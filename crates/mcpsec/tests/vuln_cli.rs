@@ -534,3 +534,45 @@ fn scan_without_database_explains() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("mcpsec db import"), "{}", stderr(&o));
 }
+
+/// Reachability hints end to end: a project with a lockfile (lodash direct
+/// runtime, minimist direct dev-only) and a source file importing only
+/// lodash; the dev-only, unimported finding is ranked last at 9.8 × 0.375.
+#[test]
+fn scan_reachability_hints() {
+    let dir = std::env::temp_dir().join(format!("mcpsec-cli-reach-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("app/src")).unwrap();
+    std::fs::create_dir_all(dir.join("osv")).unwrap();
+    std::fs::write(
+        dir.join("app/package-lock.json"),
+        r#"{"name":"app","lockfileVersion":3,"packages":{"":{"name":"app","dependencies":{"lodash":"^4"},"devDependencies":{"minimist":"^1"}},"node_modules/lodash":{"version":"4.17.20"},"node_modules/minimist":{"version":"1.2.5","dev":true}}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("app/src/a.js"), "const _ = require('lodash');\n").unwrap();
+    std::fs::write(
+        dir.join("osv/t.json"),
+        r#"{"id":"TEST-REACH","modified":"2024-01-01T00:00:00Z","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],"affected":[{"package":{"ecosystem":"npm","name":"lodash"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"4.17.21"}]}]},{"package":{"ecosystem":"npm","name":"minimist"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.2.6"}]}]}]}"#,
+    )
+    .unwrap();
+    let o = mcpsec(&dir, &["scan", "app", "--osv", "osv", "--format", "json"]);
+    let v = json(&o);
+    assert_eq!(
+        summary(&v),
+        [
+            ("TEST-REACH".to_string(), "lodash".to_string(), 9.8),
+            ("TEST-REACH".to_string(), "minimist".to_string(), 3.7),
+        ]
+    );
+    assert_eq!(
+        v["findings"][1]["reachability"],
+        serde_json::json!({"direct": true, "scope": "development", "imported": false})
+    );
+    assert_eq!(v["summary"]["source_files"], 1);
+    let t = stdout(&mcpsec(&dir, &["scan", "app", "--osv", "osv"]));
+    assert!(
+        t.contains("REACH") && t.contains("direct, dev, not imported"),
+        "{t}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
