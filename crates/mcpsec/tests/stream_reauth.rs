@@ -361,6 +361,53 @@ async fn a_method_a_route_does_not_have_is_405_with_allow() {
     assert_eq!(r.status(), 200);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_replay_buffer_size_comes_from_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        &dir.path().join("data"),
+        &[],
+        &[("MCPSEC_STREAM__REPLAY_PER_KIND", "2".into())],
+    );
+    create_tenant(&client(), &s.base, "acme").await;
+    let live = stream_subscribed(&s, TEST_BOOTSTRAP_KEY).await;
+    let mut live = live;
+    let alerts: Vec<Value> = (1..=5)
+        .map(|i| {
+            json!({"id": format!("r-{i}"), "type": "alert.created", "source": "e2e", "tenant": "acme",
+                "data": {"alert_id": format!("r-{i}"), "rule_id": "r", "title": "t", "severity": "high"}})
+        })
+        .collect();
+    let r = client()
+        .post(s.url("/api/v1/events"))
+        .json(&alerts)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    for _ in 0..5 {
+        assert_eq!(next_json(&mut live).await["type"], "event");
+    }
+    // Resuming after r-1: only the last 2 alerts are held (r-4, r-5), and
+    // r-1 is no longer known, so the answer says there may be a gap.
+    let mut ws = connect(&s, "/api/v1/stream", Some(TEST_BOOTSTRAP_KEY), None).await;
+    assert_eq!(next_json(&mut ws).await["type"], "welcome");
+    send(
+        &mut ws,
+        json!({"type": "subscribe", "kinds": ["alerts"], "tenant": "acme", "after": "r-1"}),
+    )
+    .await;
+    let v = next_json(&mut ws).await;
+    assert_eq!(v["type"], "subscribed", "{v}");
+    assert_eq!(v["replayed"], 2, "{v}");
+    assert_eq!(v["gap"], true, "{v}");
+    let ids: Vec<Value> = vec![
+        next_json(&mut ws).await["id"].clone(),
+        next_json(&mut ws).await["id"].clone(),
+    ];
+    assert_eq!(ids, [json!("r-4"), json!("r-5")]);
+}
+
 #[test]
 fn stream_settings_are_typed_configuration() {
     let dir = tempfile::tempdir().unwrap();

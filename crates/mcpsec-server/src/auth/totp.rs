@@ -179,6 +179,39 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn sealed_secrets_open_only_for_their_user() {
+        let ring = Keyring::with_local_key("k1", &[7u8; 32]).unwrap();
+        let b32 = base32_encode(b"12345678901234567890");
+        let sealed = seal(Some(&ring), "u-1", &b32).await.unwrap();
+        assert!(sealed.starts_with("mcpsec:enc:v1:k1:") && !sealed.contains(&b32));
+        assert_eq!(
+            &*open(Some(&ring), "u-1", &sealed).await.unwrap(),
+            b"12345678901234567890"
+        );
+        // Another user's record, no key, another key: errors, never the secret.
+        assert!(matches!(
+            open(Some(&ring), "u-2", &sealed).await,
+            Err(SealError::Secrets { .. })
+        ));
+        assert!(matches!(
+            open(None, "u-1", &sealed).await,
+            Err(SealError::NoKeyring(_))
+        ));
+        let other = Keyring::with_local_key("k1", &[8u8; 32]).unwrap();
+        assert!(open(Some(&other), "u-1", &sealed).await.is_err());
+        // Without a key: stored as base32; plain records still open.
+        assert_eq!(seal(None, "u-1", &b32).await.unwrap(), b32);
+        assert_eq!(
+            &*open(Some(&ring), "u-1", &b32).await.unwrap(),
+            b"12345678901234567890"
+        );
+        assert!(matches!(
+            open(None, "u-1", "not base32!").await,
+            Err(SealError::NotBase32(_))
+        ));
+    }
+
     /// RFC 6238 appendix B, SHA-1 (8-digit values, last 6 digits here).
     #[test]
     fn rfc6238_vectors() {
