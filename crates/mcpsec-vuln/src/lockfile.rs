@@ -10,6 +10,21 @@ use serde_json::Value;
 use crate::reachability::Scope;
 use crate::sbom::Component;
 
+/// PEP 503 name normalisation (lower case, runs of `-_.` as `-`).
+fn pep503(n: &str) -> String {
+    let mut out = String::with_capacity(n.len());
+    for ch in n.chars() {
+        if matches!(ch, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(ch.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
 /// Sets the reachability hints a lockfile records.
 fn hint(mut c: Component, direct: Option<bool>, scope: Option<Scope>) -> Component {
     c.reachability.direct = direct;
@@ -423,9 +438,32 @@ fn toml_packages(text: &str, ecosystem: &str) -> Result<Vec<Component>, String> 
 }
 
 fn requirements(text: &str) -> Vec<Component> {
-    let mut out = Vec::new();
+    let mut out: Vec<Component> = Vec::new();
     let mut joined = String::new();
+    // pip-compile annotations: `# via -r requirements.in` (direct) or
+    // `# via flask` (transitive), inline or as a `#   entry` list below.
+    let mut via: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut in_via = false;
     for raw in text.lines() {
+        let t = raw.trim_start();
+        if let Some(rest) = t.strip_prefix("# via") {
+            if let Some(i) = out.len().checked_sub(1) {
+                let mut entries = Vec::new();
+                if !rest.trim().is_empty() {
+                    entries.push(rest.trim().to_string());
+                }
+                via.push((i, entries));
+                in_via = true;
+            }
+            continue;
+        }
+        if in_via && t.starts_with("#   ") {
+            if let Some(last) = via.last_mut() {
+                last.1.push(t[1..].trim().to_string());
+            }
+            continue;
+        }
+        in_via = false;
         let line = raw.split(" #").next().unwrap_or(raw);
         if let Some(stripped) = line.strip_suffix('\\') {
             joined.push_str(stripped);
@@ -446,6 +484,16 @@ fn requirements(text: &str) -> Vec<Component> {
         let ver = ver.split(',').next().unwrap_or(ver).trim();
         if !name.is_empty() && !ver.is_empty() && !ver.contains('*') {
             out.push(Component::from_parts("PyPI", name, ver));
+        }
+    }
+    if !via.is_empty() {
+        for c in &mut out {
+            c.reachability.direct = Some(false);
+        }
+        for (i, entries) in via {
+            if entries.iter().any(|e| e.starts_with("-r")) {
+                out[i].reachability.direct = Some(true);
+            }
         }
     }
     out
@@ -595,12 +643,50 @@ fn composer_lock(text: &str) -> Result<Vec<Component>, String> {
 fn uv_lock(text: &str) -> Result<Vec<Component>, String> {
     let v: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    for p in v
-        .get("package")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-    {
+    let is_local = |p: &toml::Value| {
+        p.get("source").and_then(|s| s.as_table()).is_some_and(|s| {
+            ["virtual", "editable", "directory", "path"]
+                .iter()
+                .any(|k| s.contains_key(*k))
+        })
+    };
+    let packages = v.get("package").and_then(|p| p.as_array());
+    // The local project's `dependencies` / `optional-dependencies` (runtime)
+    // and `dev-dependencies` groups (development) are the direct ones.
+    let mut direct: HashMap<String, Scope> = HashMap::new();
+    let mut has_local = false;
+    for p in packages.into_iter().flatten().filter(|p| is_local(p)) {
+        has_local = true;
+        let names = |deps: Option<&toml::Value>| -> Vec<String> {
+            deps.and_then(|d| d.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.get("name").and_then(|n| n.as_str()))
+                .map(pep503)
+                .collect()
+        };
+        for n in names(p.get("dependencies")) {
+            direct.insert(n, Scope::Runtime);
+        }
+        for table in ["optional-dependencies", "dev-dependencies"] {
+            let scope = if table == "dev-dependencies" {
+                Scope::Development
+            } else {
+                Scope::Runtime
+            };
+            for group in p
+                .get(table)
+                .and_then(|t| t.as_table())
+                .into_iter()
+                .flat_map(|t| t.values())
+            {
+                for n in names(Some(group)) {
+                    direct.entry(n).or_insert(scope);
+                }
+            }
+        }
+    }
+    for p in packages.into_iter().flatten() {
         let (Some(n), Some(ver)) = (
             p.get("name").and_then(|x| x.as_str()),
             p.get("version").and_then(|x| x.as_str()),
@@ -608,13 +694,12 @@ fn uv_lock(text: &str) -> Result<Vec<Component>, String> {
             continue;
         };
         // The project itself and local path packages are not on PyPI.
-        let local = p.get("source").and_then(|s| s.as_table()).is_some_and(|s| {
-            ["virtual", "editable", "directory", "path"]
-                .iter()
-                .any(|k| s.contains_key(*k))
-        });
-        if !local {
-            out.push(Component::from_parts("PyPI", n, ver));
+        if !is_local(p) {
+            let c = Component::from_parts("PyPI", n, ver);
+            out.push(match direct.get(&pep503(n)) {
+                Some(s) => hint(c, Some(true), Some(*s)),
+                None => hint(c, has_local.then_some(false), None),
+            });
         }
     }
     Ok(out)

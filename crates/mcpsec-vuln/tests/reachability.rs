@@ -195,3 +195,22 @@ fn sbom_without_hints_is_unchanged() {
     let j = serde_json::to_value(&rep.findings[0]).unwrap();
     assert!(j.get("reachability").is_none());
 }
+
+#[test]
+fn pip_compile_and_uv_lock() {
+    let req = "#\n# pip-compile\n#\nclick==8.1.7\n    # via flask\nflask==3.0.0\n    # via -r requirements.in\njinja2==3.1.2\n    # via\n    #   -r requirements.in\n    #   flask\n";
+    let c = lockfile::parse(LockfileKind::Requirements, req.as_bytes()).unwrap();
+    assert_eq!(find(&c, "click").direct, Some(false));
+    assert_eq!(find(&c, "flask").direct, Some(true));
+    assert_eq!(find(&c, "jinja2").direct, Some(true));
+    // Plain pins say nothing.
+    let c = lockfile::parse(LockfileKind::Requirements, b"flask==3.0.0\n").unwrap();
+    assert_eq!(find(&c, "flask").direct, None);
+
+    let uv = "version = 1\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [\n    { name = \"requests\" },\n]\n\n[package.dev-dependencies]\ndev = [\n    { name = \"pytest\" },\n]\n\n[[package]]\nname = \"requests\"\nversion = \"2.31.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n[[package]]\nname = \"urllib3\"\nversion = \"2.0.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n[[package]]\nname = \"pytest\"\nversion = \"8.0.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n";
+    let c = lockfile::parse(LockfileKind::UvLock, uv.as_bytes()).unwrap();
+    assert_eq!(*find(&c, "requests"), r(Some(true), Some(Scope::Runtime)));
+    assert_eq!(*find(&c, "pytest"), r(Some(true), Some(Scope::Development)));
+    assert_eq!(*find(&c, "urllib3"), r(Some(false), None));
+    assert_eq!(c.len(), 3);
+}
