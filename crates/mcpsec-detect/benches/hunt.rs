@@ -91,6 +91,30 @@ fn main() {
             black_box(hits)
         })
     });
+    // The parse path before the direct parser (serde_json::Value tree, then
+    // converted), for the before/after ratio within one run.
+    g.bench_function("ndjson_parse_and_match_via_serde_value", |b| {
+        b.iter(|| {
+            let mut cache = DispatchCache::default();
+            let mut hits = 0usize;
+            // `read_json_bytes` still goes through serde_json::Value (concatenated objects).
+            let stats = input::read_json_bytes(ndjson.as_bytes(), false, &mut |mut r| {
+                hits += match_event(&set, &mut cache, &mut r.event).len();
+            });
+            assert_eq!(stats.records as usize, events.len());
+            black_box(hits)
+        })
+    });
+    g.bench_function("ndjson_parse_only", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            input::read_ndjson_from(ndjson.as_bytes(), &mut |r| {
+                n += r.record_id as usize & 1;
+            })
+            .expect("ndjson");
+            black_box(n)
+        })
+    });
     g.finish();
     c.final_summary();
 }

@@ -14,32 +14,60 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A text leaf: the original and, when different, its lowercase form.
+/// A text leaf: the original and, when different, its lowercase form, in
+/// one allocation (`buf` holds the original, then the lowercase form when
+/// it differs; `split` is the original's length).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Text {
-    raw: Box<str>,
-    lower: Option<Box<str>>,
+    buf: Box<str>,
+    split: usize,
 }
 
 impl Text {
     pub fn new(s: &str) -> Text {
-        let lower = if s.chars().any(char::is_uppercase) {
-            Some(s.to_lowercase().into_boxed_str())
-        } else {
-            None
-        };
+        if s.is_ascii() {
+            // ASCII: the same result as below without decoding characters.
+            if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+                return Text {
+                    buf: s.into(),
+                    split: s.len(),
+                };
+            }
+            let mut buf = String::with_capacity(2 * s.len());
+            buf.push_str(s);
+            buf.push_str(s);
+            buf[s.len()..].make_ascii_lowercase();
+            return Text {
+                buf: buf.into_boxed_str(),
+                split: s.len(),
+            };
+        }
+        if !s.chars().any(char::is_uppercase) {
+            return Text {
+                buf: s.into(),
+                split: s.len(),
+            };
+        }
+        let lower = s.to_lowercase();
+        let mut buf = String::with_capacity(s.len() + lower.len());
+        buf.push_str(s);
+        buf.push_str(&lower);
         Text {
-            raw: s.into(),
-            lower,
+            buf: buf.into_boxed_str(),
+            split: s.len(),
         }
     }
     /// The original text.
     pub fn raw(&self) -> &str {
-        &self.raw
+        &self.buf[..self.split]
     }
     /// The lowercase text.
     pub fn lower(&self) -> &str {
-        self.lower.as_deref().unwrap_or(&self.raw)
+        if self.split == self.buf.len() {
+            &self.buf
+        } else {
+            &self.buf[self.split..]
+        }
     }
 }
 

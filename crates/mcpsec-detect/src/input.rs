@@ -318,7 +318,44 @@ pub fn event_from_json(v: &Json) -> LogEvent {
 }
 
 fn json_record(v: &Json, n: u64) -> Record {
-    let event = event_from_json(v);
+    record_of(event_from_json(v), n)
+}
+
+/// An NDJSON line as a record: parsed straight into the event tree (see
+/// [`crate::jsonparse`]); Windows shapes (`Event.System`, `winlog`) are
+/// flattened through the `serde_json` path, so every line gives the event
+/// [`json_record`] would.
+fn ndjson_record(t: &[u8], n: u64) -> Result<Record, String> {
+    let root = crate::jsonparse::parse_value(t).map_err(|e| e.to_string())?;
+    if !matches!(root, Value::Object(_)) {
+        return Err("not a JSON object".into());
+    }
+    let windows_shape = root
+        .key("Event")
+        .is_some_and(|ev| ev.key("System").is_some())
+        || root
+            .key("winlog")
+            .is_some_and(|w| matches!(w, Value::Object(_)));
+    if windows_shape {
+        let v = serde_json::from_slice::<Json>(t).map_err(|e| e.to_string())?;
+        return Ok(json_record(&v, n));
+    }
+    let cloudtrail = is_cloudtrail_value(&root);
+    let mut event = LogEvent::new(root);
+    if cloudtrail {
+        event.set_input(Some("cloudtrail"));
+    }
+    Ok(record_of(event, n))
+}
+
+/// [`is_cloudtrail`] over the event tree.
+fn is_cloudtrail_value(v: &Value) -> bool {
+    matches!(v.key("eventSource"), Some(Value::String(s)) if s.raw().ends_with(".amazonaws.com"))
+        && v.key("eventName").is_some()
+        && (v.key("eventVersion").is_some() || v.key("awsRegion").is_some())
+}
+
+fn record_of(event: LogEvent, n: u64) -> Record {
     let record_id = ["EventRecordID", "record_id"]
         .iter()
         .find_map(|k| event.get(k).and_then(|v| v.as_f64()))
@@ -523,12 +560,11 @@ pub fn read_ndjson_from(
             stats.error(format!("line {n}: longer than {MAX_LINE} bytes"));
             continue;
         }
-        match serde_json::from_slice::<Json>(t) {
-            Ok(v) if v.is_object() => {
+        match ndjson_record(t, n) {
+            Ok(r) => {
                 stats.records += 1;
-                f(json_record(&v, n));
+                f(r);
             }
-            Ok(_) => stats.error(format!("line {n}: not a JSON object")),
             Err(e) => stats.error(format!("line {n}: {e}")),
         }
     }

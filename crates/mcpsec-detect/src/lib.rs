@@ -19,6 +19,7 @@ pub mod error;
 pub mod event;
 pub mod hunt;
 pub mod input;
+mod jsonparse;
 pub mod logsource;
 pub mod ruleset;
 pub mod sigma;

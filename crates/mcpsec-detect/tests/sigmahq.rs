@@ -272,3 +272,73 @@ fn prefilter_does_not_change_detections() {
     assert!(with.len() > 1000, "{}", with.len());
     assert_eq!(with, without);
 }
+
+/// NDJSON lines are parsed straight into the event tree (no serde_json::Value
+/// in between); every event of the EVTX samples and the regression data,
+/// written as NDJSON, must give the same event, record id, time and
+/// detections as the serde_json path (`read_json_bytes` over the same text).
+#[test]
+fn ndjson_direct_parse_equals_serde_path() {
+    let Some(sigma) = sigma_dir() else {
+        eprintln!("SKIPPED ndjson_direct_parse_equals_serde_path: {SHARED}/sigma is absent");
+        return;
+    };
+    let inputs: Vec<PathBuf> = ["evtx-samples", "regression_data"]
+        .iter()
+        .map(|d| sigma.join(d))
+        .filter(|p| p.is_dir())
+        .collect();
+    let files = mcpsec_detect::input::collect_inputs(&inputs).unwrap();
+    let mut ndjson = String::new();
+    for f in &files {
+        let _ = mcpsec_detect::input::read_file(f, &mut |r| {
+            ndjson.push_str(&r.event.to_json().to_string());
+            ndjson.push('\n');
+        });
+    }
+    // A few hand-written shapes too: CloudTrail, nested objects, escapes,
+    // repeated keys, numbers, a Windows EVTX-JSON record (flattened).
+    ndjson.push_str(r#"{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"CreateUser","userIdentity":{"type":"Root"},"eventTime":"2024-01-01T00:00:00Z"}"#);
+    ndjson.push('\n');
+    ndjson.push_str(r#"{"CommandLine":"cmd.exe /c \"WHOAMI\"\t\u00e9","a":1,"a":2.5e3,"n":-7,"big":18446744073709551616,"x":null,"l":[true,{"K":"V"}]}"#);
+    ndjson.push('\n');
+    ndjson.push_str(r#"{"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"Image":"C:\\x\\mimikatz.exe"}}}"#);
+    ndjson.push('\n');
+
+    let (set, _) = RuleSet::load_dir(sigma.join("rules/windows"));
+    let collect = |direct: bool| {
+        let mut cache = mcpsec_detect::ruleset::DispatchCache::default();
+        let mut out = Vec::new();
+        let mut f = |mut r: mcpsec_detect::input::Record| {
+            let hits = mcpsec_detect::hunt::match_event(&set, &mut cache, &mut r.event);
+            out.push((
+                format!("{:?}", r.event.root()),
+                r.event.input(),
+                r.record_id,
+                r.timestamp,
+                hits,
+            ));
+        };
+        if direct {
+            let stats = mcpsec_detect::input::read_ndjson_from(ndjson.as_bytes(), &mut f).unwrap();
+            assert_eq!(stats.error_count, 0, "{:?}", stats.errors);
+        } else {
+            let stats = mcpsec_detect::input::read_json_bytes(ndjson.as_bytes(), false, &mut f);
+            assert_eq!(stats.error_count, 0, "{:?}", stats.errors);
+        }
+        out
+    };
+    let direct = collect(true);
+    let serde = collect(false);
+    let hits: usize = direct.iter().map(|e| e.4.len()).sum();
+    eprintln!("{} events, {hits} detections", direct.len());
+    assert!(
+        direct.len() > 5000 && hits > 1000,
+        "{} {hits}",
+        direct.len()
+    );
+    assert_eq!(direct.len(), serde.len());
+    for (a, b) in direct.iter().zip(&serde) {
+        assert_eq!(a, b);
+    }
+}
