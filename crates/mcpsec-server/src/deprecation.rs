@@ -8,8 +8,6 @@
 //! The table is [`DEPRECATED`]; it is empty while every `/api/v1` route is
 //! current.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method};
@@ -38,14 +36,11 @@ pub fn layer(router: Router, table: &'static [Deprecated]) -> Router {
     if table.is_empty() {
         return router;
     }
-    router.layer(axum::middleware::from_fn_with_state(
-        Arc::new(table),
-        annotate,
-    ))
+    router.layer(axum::middleware::from_fn_with_state(table, annotate))
 }
 
 async fn annotate(
-    State(table): State<Arc<&'static [Deprecated]>>,
+    State(table): State<&'static [Deprecated]>,
     req: Request,
     next: Next,
 ) -> Response {
