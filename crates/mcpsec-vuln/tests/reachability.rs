@@ -214,3 +214,50 @@ fn pip_compile_and_uv_lock() {
     assert_eq!(*find(&c, "urllib3"), r(Some(false), None));
     assert_eq!(c.len(), 3);
 }
+
+mod common;
+
+/// Real lockfiles from osv-scalibr's test data (shared/data), hints read by
+/// hand from the files.
+#[test]
+fn osv_scalibr_lockfiles() {
+    let base = "lockfiles/osv-scalibr/language";
+    let (Some(pnpm9), Some(pnpm54), Some(npm), Some(gomod)) = (
+        common::vuln_data(&format!("{base}/javascript/pnpmlock/mixed-groups.v9.yaml")),
+        common::vuln_data(&format!("{base}/javascript/pnpmlock/mixed-groups.v54.yaml")),
+        common::vuln_data(&format!(
+            "{base}/javascript/packagelockjson/same-package-different-groups.v2.json"
+        )),
+        common::vuln_data(&format!("{base}/golang/gomod/indirect-packages.mod")),
+    ) else {
+        return;
+    };
+    use Scope::*;
+    for p in [pnpm9, pnpm54] {
+        let c = lockfile::parse(LockfileKind::PnpmLock, &std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(c.len(), 3, "{}", p.display());
+        assert_eq!(*find(&c, "ansi-regex"), r(Some(true), Some(Runtime)));
+        assert_eq!(*find(&c, "uuid"), r(Some(true), Some(Runtime)));
+        assert_eq!(*find(&c, "is-number"), r(Some(true), Some(Development)));
+    }
+    // The root declares nothing, so everything is transitive; ajv 5.5.2 is
+    // dev at the top and under eslint but a runtime dependency of table:
+    // the copies combine to runtime.
+    let c = lockfile::parse(LockfileKind::NpmLock, &std::fs::read(&npm).unwrap()).unwrap();
+    assert_eq!(*find(&c, "ajv"), r(Some(false), Some(Runtime)));
+    assert_eq!(*find(&c, "eslint"), r(Some(false), Some(Development)));
+    assert_eq!(*find(&c, "table"), r(Some(false), Some(Runtime)));
+    let c = lockfile::parse(LockfileKind::GoMod, &std::fs::read(&gomod).unwrap()).unwrap();
+    let direct: Vec<&str> = c
+        .iter()
+        .filter(|c| c.reachability.direct == Some(true))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(direct, ["github.com/BurntSushi/toml", "gopkg.in/yaml.v2"]);
+    assert_eq!(
+        c.iter()
+            .filter(|c| c.reachability.direct == Some(false))
+            .count(),
+        3
+    );
+}
