@@ -187,6 +187,98 @@ pub fn diff_tools(old: Option<&McpInventory>, new: &McpInventory) -> Vec<McpTool
     out
 }
 
+/// Pin hashes of prompts, resources and resource templates: item name
+/// (`prompt:<name>`, `resource:<uri>`, `resource-template:<uriTemplate>`,
+/// falling back to the name, then `#<index>`) → `sha256:` of the canonical
+/// JSON of the fields the model reads (prompts: name, title, description,
+/// arguments; resources: uri or uriTemplate, name, title, description,
+/// mimeType — volatile fields such as `size` or annotations are left out).
+pub fn surface_hashes(
+    prompts: &[Value],
+    resources: &[Value],
+    resource_templates: &[Value],
+) -> BTreeMap<String, String> {
+    use sha2::Digest as _;
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let groups: [(&[Value], &str, &str, &[&str]); 3] = [
+        (
+            prompts,
+            "prompt",
+            "name",
+            &["name", "title", "description", "arguments"],
+        ),
+        (
+            resources,
+            "resource",
+            "uri",
+            &["uri", "name", "title", "description", "mimeType"],
+        ),
+        (
+            resource_templates,
+            "resource-template",
+            "uriTemplate",
+            &["uriTemplate", "name", "title", "description", "mimeType"],
+        ),
+    ];
+    let mut out = BTreeMap::new();
+    for (items, prefix, id_key, keys) in groups {
+        for (i, v) in items.iter().enumerate() {
+            let id = s(v, id_key)
+                .or_else(|| s(v, "name"))
+                .unwrap_or_else(|| format!("#{i}"));
+            let mut doc = serde_json::Map::new();
+            for k in keys {
+                if let Some(x) = v.get(*k) {
+                    doc.insert((*k).to_string(), x.clone());
+                }
+            }
+            let digest = sha2::Sha256::digest(canonical_json(&Value::Object(doc)).as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            out.insert(format!("{prefix}:{id}"), format!("sha256:{hex}"));
+        }
+    }
+    out
+}
+
+/// Every change from `old` (none: everything is added) to `new`: its tools
+/// ([`diff_tools`]), then its prompts and resources, named as in
+/// [`surface_hashes`] (`prompt:summarize`), each sorted by name.
+pub fn diff_inventories(old: Option<&McpInventory>, new: &McpInventory) -> Vec<McpToolChanged> {
+    let mut out = diff_tools(old, new);
+    let hashes = |i: &McpInventory| surface_hashes(&i.prompts, &i.resources, &i.resource_templates);
+    let before = old.map(hashes).unwrap_or_default();
+    let after = hashes(new);
+    for (name, n) in &after {
+        match before.get(name) {
+            None => out.push(change(new, name, ToolChange::Added, None, Some(n))),
+            Some(o) if o != n => out.push(change(new, name, ToolChange::Changed, Some(o), Some(n))),
+            Some(_) => {}
+        }
+    }
+    for (name, o) in &before {
+        if !after.contains_key(name) {
+            out.push(change(new, name, ToolChange::Removed, Some(o), None));
+        }
+    }
+    out
+}
+
+fn change(
+    inv: &McpInventory,
+    item: &str,
+    change: ToolChange,
+    old: Option<&String>,
+    new: Option<&String>,
+) -> McpToolChanged {
+    McpToolChanged {
+        server: inv.server.clone(),
+        tool: item.to_string(),
+        change,
+        old_hash: old.cloned(),
+        new_hash: new.cloned(),
+    }
+}
+
 /// MCP inventories of every tenant.
 #[async_trait]
 pub trait McpInventoryStore: Send + Sync + 'static {
@@ -269,6 +361,37 @@ mod tests {
         assert_ne!(a.hash, c.hash);
         assert!(stored_tool(&serde_json::json!({"description": "no name"})).is_err());
         assert!(stored_tool(&serde_json::json!({"name": "t", "inputSchema": "x"})).is_err());
+    }
+
+    #[test]
+    fn prompt_and_resource_changes() {
+        let mut old = inv(&[("a", "h1")]);
+        old.prompts = vec![serde_json::json!({"name": "p", "description": "d"})];
+        old.resources = vec![serde_json::json!({"uri": "file:///x", "name": "x", "size": 1})];
+        let mut new = old.clone();
+        assert!(diff_inventories(Some(&old), &new).is_empty());
+        new.resources[0]["size"] = serde_json::json!(2);
+        assert!(
+            diff_inventories(Some(&old), &new).is_empty(),
+            "size is volatile"
+        );
+        new.prompts[0]["description"] = serde_json::json!("changed");
+        new.resource_templates = vec![serde_json::json!({"uriTemplate": "file:///{p}"})];
+        let got: Vec<(String, ToolChange)> = diff_inventories(Some(&old), &new)
+            .into_iter()
+            .map(|c| (c.tool, c.change))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("prompt:p".to_string(), ToolChange::Changed),
+                (
+                    "resource-template:file:///{p}".to_string(),
+                    ToolChange::Added
+                )
+            ]
+        );
+        assert_eq!(diff_inventories(None, &old).len(), 3);
     }
 
     #[test]

@@ -149,25 +149,7 @@ pub fn check_surface(
 /// title, description, mimeType; volatile fields such as `size` or
 /// annotations are left out).
 pub fn pin_hashes(s: &Surface) -> BTreeMap<String, String> {
-    use sha2::{Digest, Sha256};
-    let mut out = BTreeMap::new();
-    for (item, v, kind) in items(s) {
-        let keys: &[&str] = match kind {
-            Kind::Prompt => &["name", "title", "description", "arguments"],
-            Kind::Resource => &["uri", "name", "title", "description", "mimeType"],
-            Kind::Template => &["uriTemplate", "name", "title", "description", "mimeType"],
-        };
-        let mut doc = serde_json::Map::new();
-        for k in keys {
-            if let Some(x) = v.get(*k) {
-                doc.insert((*k).to_string(), x.clone());
-            }
-        }
-        let canon = crate::pin::canonical_json(&Value::Object(doc));
-        let digest = Sha256::digest(canon.as_bytes());
-        out.insert(item, format!("sha256:{}", hex::encode(digest)));
-    }
-    out
+    mcpsec_core::mcp::surface_hashes(&s.prompts, &s.resources, &s.resource_templates)
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! MCP routes: inventories of a tenant's MCP servers, submitted by
 //! `mcpsec mcp scan --platform` (or any client) and stored through
-//! [`McpInventoryStore`](mcpsec_core::mcp::McpInventoryStore); every tool
-//! added, removed or changed against the stored inventory is published as
-//! `mcp.tool_changed` (source `mcpsec://mcp-inventory`, subject = server).
+//! [`McpInventoryStore`](mcpsec_core::mcp::McpInventoryStore); every tool,
+//! prompt or resource added, removed or changed against the stored inventory
+//! is published as `mcp.tool_changed` (source `mcpsec://mcp-inventory`,
+//! subject = server; prompts and resources are named `prompt:<name>`,
+//! `resource:<uri>`, `resource-template:<uriTemplate>` in `tool`).
 //!
 //! Order per server: read the stored inventory, publish the changes against
 //! it, then replace it. A failed publish stores nothing (the client retries
@@ -20,7 +22,8 @@ use chrono::{DateTime, Utc};
 use mcpsec_core::ErrorCode;
 use mcpsec_core::event::{Event, McpToolChanged};
 use mcpsec_core::mcp::{
-    MAX_SERVER_NAME_LEN, McpInventory, McpStoredTool, diff_tools, stored_tool, valid_server_name,
+    MAX_SERVER_NAME_LEN, McpInventory, McpStoredTool, diff_inventories, stored_tool,
+    valid_server_name,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -88,7 +91,8 @@ pub struct ServerResult {
     /// The server had no stored inventory before.
     pub new_server: bool,
     pub tools: usize,
-    /// Tools added, removed or changed against the stored inventory.
+    /// Tools, prompts and resources added, removed or changed against the
+    /// stored inventory.
     #[schema(value_type = Vec<Object>)]
     pub changes: Vec<McpToolChanged>,
     /// Ids of the `mcp.tool_changed` events published.
@@ -202,8 +206,9 @@ fn change_events(tenant: &mcpsec_core::TenantId, changes: &[McpToolChanged]) -> 
 }
 
 /// Stores the inventories of the submitted servers and publishes an
-/// `mcp.tool_changed` event for every tool added, removed or changed against
-/// each server's stored inventory (a new server's tools are all `added`).
+/// `mcp.tool_changed` event for every tool, prompt or resource added,
+/// removed or changed against each server's stored inventory (a new
+/// server's items are all `added`).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/mcp/inventories",
     params(("tenant" = String, Path)),
     request_body = InventorySubmission,
@@ -264,14 +269,14 @@ pub(super) async fn submit_inventories(
     let mut out = Vec::with_capacity(invs.len());
     for inv in invs {
         let before = store.get_mcp_inventory(&tenant, &inv.server).await?;
-        let mut changes = diff_tools(before.as_ref(), &inv);
+        let mut changes = diff_inventories(before.as_ref(), &inv);
         let mut events = change_events(&tenant, &changes);
         s.publish(&events).await?;
         let replaced = store.put_mcp_inventory(&inv).await?;
         if replaced != before {
             // Another submission came in between: announce what differs from
             // the inventory actually replaced and was not announced yet.
-            let extra: Vec<McpToolChanged> = diff_tools(replaced.as_ref(), &inv)
+            let extra: Vec<McpToolChanged> = diff_inventories(replaced.as_ref(), &inv)
                 .into_iter()
                 .filter(|c| !changes.contains(c))
                 .collect();
