@@ -154,10 +154,13 @@ fn live_scan_over_http() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    // Notes (e.g. that MCP-020 is off) may come before the address line.
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
     let mut line = String::new();
-    BufReader::new(server.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    while !line.contains("MCP server on") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited");
+    }
     let url = line.split_whitespace().last().unwrap().to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     let cfg = write_config(
