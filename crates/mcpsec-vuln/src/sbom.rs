@@ -221,20 +221,36 @@ fn cdx_licenses(v: Option<&Value>) -> Vec<String> {
     out
 }
 
-fn cdx_walk(list: &Value, out: &mut Vec<Component>) {
+/// `direct`: the bom-refs the subject (`metadata.component`) depends on,
+/// when the document's `dependencies` graph names it.
+fn cdx_walk(
+    list: &Value,
+    direct: Option<&std::collections::HashSet<&str>>,
+    out: &mut Vec<Component>,
+) {
+    use crate::reachability::Scope;
     for c in list.as_array().into_iter().flatten() {
         let s = |k: &str| c.get(k).and_then(Value::as_str);
-        if let Some(comp) = make(
+        if let Some(mut comp) = make(
             s("name"),
             s("group"),
             s("version"),
             s("purl"),
             cdx_licenses(c.get("licenses")),
         ) {
+            // `excluded`: not part of the runtime (tests, build tools).
+            comp.reachability.scope = match s("scope") {
+                Some("excluded") => Some(Scope::Development),
+                Some("required" | "optional") => Some(Scope::Runtime),
+                _ => None,
+            };
+            if let Some(d) = direct {
+                comp.reachability.direct = Some(s("bom-ref").is_some_and(|r| d.contains(r)));
+            }
             out.push(comp);
         }
         if let Some(nested) = c.get("components") {
-            cdx_walk(nested, out);
+            cdx_walk(nested, direct, out);
         }
     }
 }
@@ -251,8 +267,25 @@ pub fn cyclonedx_json(bytes: &[u8]) -> Result<Vec<Component>, SbomError> {
         ));
     }
     let mut out = Vec::new();
+    let subject = v
+        .pointer("/metadata/component/bom-ref")
+        .and_then(Value::as_str);
+    let direct: Option<std::collections::HashSet<&str>> = subject.and_then(|subj| {
+        v.get("dependencies")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|d| d.get("ref").and_then(Value::as_str) == Some(subj))
+            .map(|d| {
+                d.get("dependsOn")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect()
+            })
+    });
     if let Some(c) = v.get("components") {
-        cdx_walk(c, &mut out);
+        cdx_walk(c, direct.as_ref(), &mut out);
     }
     Ok(out)
 }

@@ -261,3 +261,24 @@ fn osv_scalibr_lockfiles() {
         3
     );
 }
+
+#[test]
+fn cyclonedx_scope_and_dependency_graph() {
+    let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6",
+      "metadata":{"component":{"type":"application","name":"app","bom-ref":"app"}},
+      "components":[
+        {"type":"library","name":"a","version":"1.0.0","purl":"pkg:npm/a@1.0.0","bom-ref":"a","scope":"required"},
+        {"type":"library","name":"b","version":"2.0.0","purl":"pkg:npm/b@2.0.0","bom-ref":"b"},
+        {"type":"library","name":"t","version":"3.0.0","purl":"pkg:npm/t@3.0.0","bom-ref":"t","scope":"excluded"}],
+      "dependencies":[{"ref":"app","dependsOn":["a","t"]},{"ref":"a","dependsOn":["b"]}]}"#;
+    let (_, c) = mcpsec_vuln::sbom::parse(doc).unwrap();
+    assert_eq!(*find(&c, "a"), r(Some(true), Some(Scope::Runtime)));
+    assert_eq!(*find(&c, "b"), r(Some(false), None));
+    assert_eq!(*find(&c, "t"), r(Some(true), Some(Scope::Development)));
+    // Without a graph naming the subject, `direct` stays unknown.
+    let (_, c) = mcpsec_vuln::sbom::parse(
+        br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"a","version":"1.0.0","purl":"pkg:npm/a@1.0.0"}]}"#,
+    )
+    .unwrap();
+    assert!(find(&c, "a").is_unknown());
+}
