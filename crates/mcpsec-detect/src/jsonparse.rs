@@ -1,7 +1,9 @@
 //! JSON text straight into the event [`Value`], without the intermediate
 //! `serde_json::Value` tree: strings are read borrowed from the input when
-//! they hold no escapes, so each leaf costs one allocation (plus its
-//! lowercase form when it has upper-case letters) instead of three.
+//! they hold no escapes, so each text leaf costs one allocation (its
+//! original and lowercase forms share it, see [`Text`]) instead of three or
+//! four (the `String` in the tree, then the event's original and lowercase
+//! copies).
 //!
 //! The result is the one `Value::from(&serde_json::from_slice::<Json>(..))`
 //! gives: keys in document order, a repeated key keeps its first position
