@@ -9,21 +9,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-async fn create_key(c: &reqwest::Client, base: &str, tenant: &str, role: &str) -> (String, String) {
-    let r = c
-        .post(format!("{base}/api/v1/tenants/{tenant}/api-keys"))
-        .json(&json!({"name": format!("test {role}"), "role": role}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let v: Value = r.json().await.unwrap();
-    (
-        v["id"].as_str().unwrap().to_string(),
-        v["key"].as_str().unwrap().to_string(),
-    )
-}
-
 async fn status(r: reqwest::RequestBuilder) -> (u16, Value) {
     let r = r.send().await.unwrap();
     let st = r.status().as_u16();

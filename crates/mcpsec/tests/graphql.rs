@@ -45,18 +45,6 @@ fn error_codes(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn create_key(base: &str, tenant: &str, role: &str) -> String {
-    let r = client()
-        .post(format!("{base}/api/v1/tenants/{tenant}/api-keys"))
-        .json(&json!({"name": format!("graphql {role}"), "role": role}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let v: Value = r.json().await.unwrap();
-    v["key"].as_str().unwrap().to_string()
-}
-
 /// The value of a Prometheus counter with these labels (0 when absent).
 async fn counter(s: &Server, name: &str, label: &str) -> f64 {
     let text = anonymous_client()
@@ -209,10 +197,10 @@ async fn graphql_reads_the_domain_with_cursor_pages_and_batched_loads() {
 async fn graphql_enforces_tenant_permissions_like_rest_and_audits_triage() {
     let (_dir, s) = start_demo();
     create_tenant(&client(), &s.base, "other").await;
-    let viewer = client_with_key(&create_key(&s.base, "demo", "viewer").await);
-    let analyst_key = create_key(&s.base, "demo", "analyst").await;
+    let viewer = client_with_key(&create_key(&client(), &s.base, "demo", "viewer").await.1);
+    let analyst_key = create_key(&client(), &s.base, "demo", "analyst").await.1;
     let analyst = client_with_key(&analyst_key);
-    let foreign = client_with_key(&create_key(&s.base, "other", "owner").await);
+    let foreign = client_with_key(&create_key(&client(), &s.base, "other", "owner").await.1);
     let triager_role = client()
         .put(s.url("/api/v1/tenants/demo/roles/triager"))
         .json(&json!({"permissions": ["findings:read", "findings:triage"]}))
@@ -220,7 +208,7 @@ async fn graphql_enforces_tenant_permissions_like_rest_and_audits_triage() {
         .await
         .unwrap();
     assert_eq!(triager_role.status(), 200);
-    let triager = client_with_key(&create_key(&s.base, "demo", "triager").await);
+    let triager = client_with_key(&create_key(&client(), &s.base, "demo", "triager").await.1);
 
     // Another tenant's data: denied, whatever the role.
     let (st, v) = gql(&foreign, &s, r#"{ tenant(id: "demo") { id } }"#, json!({})).await;
@@ -373,7 +361,7 @@ async fn send(ws: &mut Ws, v: Value) {
 async fn graphql_subscription_delivers_a_new_alert_and_needs_a_credential() {
     let (_dir, s) = start_demo();
     create_tenant(&client(), &s.base, "other").await;
-    let viewer = create_key(&s.base, "demo", "viewer").await;
+    let viewer = create_key(&client(), &s.base, "demo", "viewer").await.1;
 
     // No credential in connection_init: no ack.
     let mut ws = graphql_ws(&s).await;

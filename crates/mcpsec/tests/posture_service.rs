@@ -74,16 +74,6 @@ async fn send(r: reqwest::RequestBuilder) -> (u16, Value) {
     (st, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn create_key(c: &reqwest::Client, base: &str, tenant: &str, role: &str) -> String {
-    let (st, v) = send(
-        c.post(format!("{base}/api/v1/tenants/{tenant}/api-keys"))
-            .json(&json!({"name": format!("posture {role}"), "role": role})),
-    )
-    .await;
-    assert_eq!(st, 201, "{v}");
-    v["key"].as_str().unwrap().to_string()
-}
-
 fn framework_score(summary: &Value, id: &str) -> f64 {
     summary["frameworks"]
         .as_array()
@@ -253,7 +243,7 @@ async fn posture_scans_trend_compliance_and_access() {
     assert_eq!(st, 400);
 
     // Access: another tenant's key and a read-only key.
-    let other = client_with_key(&create_key(&c, &s.base, "other", "admin").await);
+    let other = client_with_key(&create_key(&c, &s.base, "other", "admin").await.1);
     let (st, _) = send(other.get(s.url("/api/v1/tenants/acme/assets/cluster-prod/posture"))).await;
     assert_eq!(st, 403);
     let (st, _) = send(other.get(&scans)).await;
@@ -266,7 +256,7 @@ async fn posture_scans_trend_compliance_and_access() {
     let (st, v) = send(other.get(s.url("/api/v1/tenants/other/compliance/cis-kubernetes"))).await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["assets"], 0);
-    let viewer = client_with_key(&create_key(&c, &s.base, "acme", "viewer").await);
+    let viewer = client_with_key(&create_key(&c, &s.base, "acme", "viewer").await.1);
     let (st, _) = send(viewer.get(s.url("/api/v1/tenants/acme/assets/cluster-prod/posture"))).await;
     assert_eq!(st, 200);
     let (st, _) = send(viewer.post(format!("{scans}?kind=kubernetes")).body(FIXED)).await;
@@ -376,12 +366,12 @@ async fn custom_policies_per_tenant() {
     assert_eq!(v["items"].as_array().unwrap().len(), 0);
 
     // Access: another tenant's admin and acme's viewer cannot change them.
-    let other = client_with_key(&create_key(&c, &s.base, "other", "admin").await);
+    let other = client_with_key(&create_key(&c, &s.base, "other", "admin").await.1);
     let (st, _) = send(other.get(&policies)).await;
     assert_eq!(st, 403);
     let (st, _) = send(other.delete(format!("{policies}/ACME-001"))).await;
     assert_eq!(st, 403);
-    let viewer = client_with_key(&create_key(&c, &s.base, "acme", "viewer").await);
+    let viewer = client_with_key(&create_key(&c, &s.base, "acme", "viewer").await.1);
     let (st, _) = send(viewer.put(format!("{policies}/ACME-001")).body(TEAM_LABEL)).await;
     assert_eq!(st, 403);
 

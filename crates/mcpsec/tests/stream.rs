@@ -66,18 +66,6 @@ async fn expect(ws: &mut Ws, kind: &str) -> Value {
     v
 }
 
-async fn create_key(base: &str, tenant: &str, role: &str) -> String {
-    let r = client()
-        .post(format!("{base}/api/v1/tenants/{tenant}/api-keys"))
-        .json(&json!({"name": format!("stream {role}"), "role": role}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let v: Value = r.json().await.unwrap();
-    v["key"].as_str().unwrap().to_string()
-}
-
 fn alert(tenant: &str, id: &str, severity: &str) -> Value {
     json!({
         "id": id, "type": "alert.created", "source": "e2e-test", "tenant": tenant,
@@ -107,8 +95,10 @@ async fn stream_requires_authentication_and_authorizes_each_subscription() {
     let (_dir, s) = start();
     create_tenant(&client(), &s.base, "acme").await;
     create_tenant(&client(), &s.base, "other").await;
-    let viewer = create_key(&s.base, "acme", "viewer").await;
-    let ingest_only = create_key(&s.base, "acme", "ingest-only").await;
+    let viewer = create_key(&client(), &s.base, "acme", "viewer").await.1;
+    let ingest_only = create_key(&client(), &s.base, "acme", "ingest-only")
+        .await
+        .1;
 
     // A bad header credential is refused before the upgrade.
     let err = try_connect(&s, "/api/v1/stream", Some("mcpsec_nope_nope"))
@@ -177,7 +167,7 @@ async fn stream_delivers_new_alerts_by_filter_and_resumes_after_reconnect() {
     let (_dir, s) = start();
     create_tenant(&client(), &s.base, "acme").await;
     create_tenant(&client(), &s.base, "other").await;
-    let viewer = create_key(&s.base, "acme", "viewer").await;
+    let viewer = create_key(&client(), &s.base, "acme", "viewer").await.1;
 
     let mut ws = connect(&s, "/api/v1/stream", Some(&viewer)).await;
     expect(&mut ws, "welcome").await;

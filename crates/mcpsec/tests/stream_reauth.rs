@@ -78,21 +78,6 @@ async fn next_json(ws: &mut Ws) -> Value {
     }
 }
 
-async fn create_key(base: &str, tenant: &str, role: &str) -> (String, String) {
-    let r = client()
-        .post(format!("{base}/api/v1/tenants/{tenant}/api-keys"))
-        .json(&json!({"name": format!("reauth {role}"), "role": role}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let v: Value = r.json().await.unwrap();
-    (
-        v["id"].as_str().unwrap().to_string(),
-        v["key"].as_str().unwrap().to_string(),
-    )
-}
-
 async fn revoke(base: &str, tenant: &str, id: &str) {
     let r = client()
         .delete(format!("{base}/api/v1/tenants/{tenant}/api-keys/{id}"))
@@ -147,7 +132,7 @@ async fn revoked_credentials_end_stream_and_graphql_connections() {
     create_tenant(&client(), &s.base, "acme").await;
 
     // Live stream: revoking the key through the API closes it (4401).
-    let (id, key) = create_key(&s.base, "acme", "viewer").await;
+    let (id, key) = create_key(&client(), &s.base, "acme", "viewer").await;
     let mut ws = stream_subscribed(&s, &key).await;
     let t = Instant::now();
     revoke(&s.base, "acme", &id).await;
@@ -162,7 +147,7 @@ async fn revoked_credentials_end_stream_and_graphql_connections() {
     assert!(t.elapsed() < Duration::from_secs(10));
 
     // GraphQL subscription: the same.
-    let (id, key) = create_key(&s.base, "acme", "viewer").await;
+    let (id, key) = create_key(&client(), &s.base, "acme", "viewer").await;
     let mut ws = graphql_subscribed(&s, &key).await;
     revoke(&s.base, "acme", &id).await;
     let (code, reason, _) = until_closed(&mut ws, Duration::from_secs(10)).await;
@@ -222,7 +207,7 @@ async fn revoked_credentials_end_stream_and_graphql_connections() {
             .status()
             .is_success()
     );
-    let (_, key) = create_key(&s.base, "acme", "watcher").await;
+    let (_, key) = create_key(&client(), &s.base, "acme", "watcher").await;
     let mut gql_ws = graphql_subscribed(&s, &key).await;
     let mut stream_ws = stream_subscribed(&s, &key).await;
     assert!(
@@ -234,7 +219,7 @@ async fn revoked_credentials_end_stream_and_graphql_connections() {
     );
     // Role changes are not revocations: they are seen at the next re-check,
     // prompted here by revoking an unrelated key.
-    let (other, _) = create_key(&s.base, "acme", "viewer").await;
+    let (other, _) = create_key(&client(), &s.base, "acme", "viewer").await;
     revoke(&s.base, "acme", &other).await;
     let (code, reason, _) = until_closed(&mut gql_ws, Duration::from_secs(10)).await;
     assert_eq!(code, Some(4403), "{reason}");
@@ -256,8 +241,8 @@ async fn revocation_by_another_process_is_seen_within_the_interval() {
         ],
     );
     create_tenant(&client(), &s.base, "acme").await;
-    let (id1, key1) = create_key(&s.base, "acme", "viewer").await;
-    let (id2, key2) = create_key(&s.base, "acme", "viewer").await;
+    let (id1, key1) = create_key(&client(), &s.base, "acme", "viewer").await;
+    let (id2, key2) = create_key(&client(), &s.base, "acme", "viewer").await;
     let mut stream_ws = stream_subscribed(&s, &key1).await;
     let mut gql_ws = graphql_subscribed(&s, &key2).await;
     // Still open after a few re-checks with a valid key.
@@ -297,7 +282,7 @@ async fn an_open_grpc_ingest_stream_ends_when_its_key_is_revoked() {
         &[("MCPSEC_STREAM__REAUTH_INTERVAL_SECS", "3600".into())],
     );
     create_tenant(&client(), &s.base, "acme").await;
-    let (id, key) = create_key(&s.base, "acme", "ingest-only").await;
+    let (id, key) = create_key(&client(), &s.base, "acme", "ingest-only").await;
     let channel = tonic::transport::Channel::from_shared(s.base.clone())
         .unwrap()
         .connect()

@@ -162,6 +162,28 @@ pub fn log_event(tenant: &str, id: &str, host: &str) -> serde_json::Value {
     })
 }
 
+/// Creates an API key of `role` in `tenant` with the credentials of `c`;
+/// returns its id and the key (shown once).
+pub async fn create_key(
+    c: &reqwest::Client,
+    base: &str,
+    tenant: &str,
+    role: &str,
+) -> (String, String) {
+    let r = c
+        .post(format!("{base}/api/v1/tenants/{tenant}/api-keys"))
+        .json(&serde_json::json!({"name": format!("test {role}"), "role": role}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let v: serde_json::Value = r.json().await.unwrap();
+    (
+        v["id"].as_str().unwrap().to_string(),
+        v["key"].as_str().unwrap().to_string(),
+    )
+}
+
 pub async fn create_tenant(c: &reqwest::Client, base: &str, id: &str) {
     let r = c
         .post(format!("{base}/api/v1/tenants"))
