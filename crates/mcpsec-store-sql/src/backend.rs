@@ -29,6 +29,8 @@ pub trait Backend: Send + Sync + 'static {
     /// The bind parameters one multi-row statement carries at most: the
     /// protocol's limit, or less where large statements are slow.
     const STATEMENT_PARAMS: usize;
+    /// The same for the event insert, the ingest hot path.
+    const EVENT_STATEMENT_PARAMS: usize = Self::STATEMENT_PARAMS;
     /// Appended to a `SELECT` that reads a row the same transaction updates.
     const LOCK_FOR_UPDATE: &'static str;
 
@@ -84,7 +86,22 @@ where
     Option<&'q str>: Encode<'q, DB> + Type<DB>,
     i64: Encode<'q, DB> + Type<DB>,
 {
-    let mut q = sqlx::query(&stmt.sql);
+    bind_sql(&stmt.sql, stmt)
+}
+
+/// Like [`bind`], with `sql` as the text (the statement's SQL rewritten for
+/// the backend, same placeholders in the same order).
+pub fn bind_sql<'q, DB>(
+    sql: &'q str,
+    stmt: &'q Statement,
+) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    let mut q = sqlx::query(sql);
     for arg in &stmt.args {
         q = match arg {
             Arg::Text(s) => q.bind(s.as_str()),

@@ -86,13 +86,14 @@ impl<B: Backend> SqlStore<B> {
         &self,
         op: &Op,
         rows: &[&R],
+        max_params: usize,
         columns: usize,
         build: impl Fn(&[&R]) -> StoreResult<query::Statement>,
     ) -> StoreResult<u64> {
         if rows.is_empty() {
             return Ok(0);
         }
-        let per = query::rows_per_statement(B::STATEMENT_PARAMS, columns);
+        let per = query::rows_per_statement(max_params, columns);
         let stmts = rows
             .chunks(per)
             .map(build)
@@ -199,6 +200,7 @@ impl<B: Backend> Store for SqlStore<B> {
             self.write_chunked(
                 &op,
                 &rows,
+                B::STATEMENT_PARAMS,
                 query::COMPONENT_COLUMNS,
                 query::upsert_components,
             )
@@ -232,6 +234,7 @@ impl<B: Backend> Store for SqlStore<B> {
             self.write_chunked(
                 &op,
                 &rows,
+                B::STATEMENT_PARAMS,
                 query::VULNERABILITY_COLUMNS,
                 query::upsert_vulnerabilities,
             )
@@ -429,8 +432,14 @@ impl<B: Backend> Store for SqlStore<B> {
             let mut rows: Vec<&Event> = events.iter().collect();
             rows.sort_by(|a, b| (&a.tenant, &a.id).cmp(&(&b.tenant, &b.id)));
             rows.dedup_by(|b, a| a.tenant == b.tenant && a.id == b.id);
-            self.write_chunked(&op, &rows, query::EVENT_COLUMNS, query::insert_events)
-                .await
+            self.write_chunked(
+                &op,
+                &rows,
+                B::EVENT_STATEMENT_PARAMS,
+                query::EVENT_COLUMNS,
+                query::insert_events,
+            )
+            .await
         })
         .await
     }

@@ -28,6 +28,13 @@ pub enum BenchCommand {
         /// Consumer-group members in the worker.
         #[arg(long, default_value_t = 2)]
         consumers: usize,
+        /// How the benchmark sees that every event is stored: `metrics`
+        /// reads the worker's processed counter from `/metrics` (then checks
+        /// the stored count once); `count` asks for the stored count every
+        /// 20 ms, a full scan of the events table each time that competes
+        /// with the writer for the CPU.
+        #[arg(long, value_enum, default_value_t = DonePoll::Metrics)]
+        poll: DonePoll,
     },
     /// Publish + consume throughput of an event-bus backend.
     Bus(crate::bench_bus::BusBenchArgs),
@@ -43,6 +50,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+}
+
+/// How `bench ingest` waits for the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DonePoll {
+    Metrics,
+    Count,
 }
 
 /// Starts an all-role server with embedded backends in `dir` on its own
@@ -143,8 +157,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             events,
             batch,
             concurrency,
+            poll,
             ..
-        } => ingest(&client, &base, events, batch, concurrency).await,
+        } => ingest(&client, &base, events, batch, concurrency, poll).await,
         BenchCommand::Healthz { rate, seconds } => healthz(&client, &base, rate, seconds).await,
         BenchCommand::Bus(_) | BenchCommand::ApiGet(_) | BenchCommand::Stream(_) => {
             unreachable!("handled above")
@@ -158,6 +173,7 @@ async fn ingest(
     events: usize,
     batch: usize,
     concurrency: usize,
+    poll: DonePoll,
 ) -> anyhow::Result<()> {
     let tenant = "bench";
     let r = client
@@ -215,6 +231,28 @@ async fn ingest(
     }
     let published = start.elapsed();
     let deadline = Instant::now() + Duration::from_secs(600);
+    if poll == DonePoll::Metrics {
+        // The worker counts an event as processed once its batch is
+        // committed in the store.
+        loop {
+            let text = client
+                .get(format!("{base}/metrics"))
+                .send()
+                .await?
+                .text()
+                .await?;
+            if processed(&text) >= events as u64 {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "worker processed {} of {events} events in 10 minutes",
+                    processed(&text)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
     loop {
         let v: serde_json::Value = client
             .get(format!("{base}/api/v1/tenants/{tenant}/events/count"))
@@ -246,6 +284,15 @@ async fn ingest(
         events as f64 / stored.as_secs_f64()
     );
     Ok(())
+}
+
+/// The sum of `mcpsec_worker_events_processed_total` over event types.
+fn processed(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("mcpsec_worker_events_processed_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }
 
 async fn healthz(
