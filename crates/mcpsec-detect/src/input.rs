@@ -285,9 +285,15 @@ fn read_evtx(path: &Path, f: &mut dyn FnMut(Record)) -> Result<InputStats, Detec
                     rec.timestamp.as_second(),
                     rec.timestamp.subsec_nanosecond().max(0) as u32,
                 );
-                let root = normalize(&rec.data);
+                let event = LogEvent::new(normalize(&rec.data));
+                // Some files (e.g. rewritten or carved ones) leave the record
+                // header's FILETIME at 0 (1601-01-01): use the event's own
+                // `TimeCreated` then.
+                let ts = ts
+                    .filter(|t| t.timestamp() > FILETIME_EPOCH_UNIX_SECS)
+                    .or_else(|| event_time(&event));
                 f(Record {
-                    event: LogEvent::new(root),
+                    event,
                     record_id: rec.event_record_id,
                     timestamp: ts,
                 });
@@ -316,6 +322,9 @@ pub fn event_from_json(v: &Json) -> LogEvent {
     }
     event
 }
+
+/// 1601-01-01T00:00:00Z (FILETIME 0) in Unix seconds.
+const FILETIME_EPOCH_UNIX_SECS: i64 = -11_644_473_600;
 
 fn json_record(v: &Json, n: u64) -> Record {
     record_of(event_from_json(v), n)

@@ -307,3 +307,29 @@ fn cef_full_key_names_resolve() {
     let report = hunt(&set, &files, &HuntOptions::default(), &AtomicU64::new(0));
     assert_eq!(titles(&report), vec![("full names".to_string(), 1)]);
 }
+
+/// EVTX records whose header time is FILETIME 0 (1601-01-01) take the
+/// event's own `TimeCreated` (DeepBlueCLI's rewritten sample files).
+#[test]
+fn evtx_zero_header_time_falls_back_to_time_created() {
+    let path = shared()
+        .join("sigma/evtx-samples/DeepBlueCLI/metasploit-psexec-native-target-security.evtx");
+    if !path.is_file() {
+        eprintln!(
+            "SKIPPED evtx_zero_header_time_falls_back_to_time_created: {} is absent",
+            path.display()
+        );
+        return;
+    }
+    let (records, st) = read(&path, None);
+    assert!(st.records > 0);
+    for r in &records {
+        let ts = r.timestamp.expect("every record has a time");
+        assert!(ts.timestamp() > 0, "record {} at {ts}", r.record_id);
+    }
+    // Record 4's header time is 0; its TimeCreated is in 2016.
+    let r = records.iter().find(|r| r.record_id == 4).expect("record 4");
+    let created = text(r, "TimeCreated_SystemTime").unwrap();
+    assert!(created.starts_with("2016-"), "{created}");
+    assert_eq!(r.timestamp, input::event_time(&r.event));
+}
