@@ -37,6 +37,8 @@ pub struct Analyzer {
     caps: CapabilityModel,
     /// The semantic detector (rule MCP-020), when an embedding model was given.
     semantic: Option<std::sync::Arc<crate::semantic::SemanticDetector>>,
+    /// Verdicts of the LLM judge (rule MCP-030), when it ran.
+    judge: Option<std::sync::Arc<crate::judge::JudgeVerdicts>>,
 }
 
 struct Ctx<'a> {
@@ -59,6 +61,7 @@ impl Analyzer {
             rules,
             caps,
             semantic: None,
+            judge: None,
         }
     }
 
@@ -74,6 +77,22 @@ impl Analyzer {
     /// Whether the semantic detector is on.
     pub fn semantic_enabled(&self) -> bool {
         self.semantic.is_some()
+    }
+
+    /// Uses the verdicts of an LLM-judge run (rule MCP-030): tools judged
+    /// malicious with a confidence at or above the run's threshold get a
+    /// finding.
+    pub fn with_judge(
+        mut self,
+        verdicts: impl Into<std::sync::Arc<crate::judge::JudgeVerdicts>>,
+    ) -> Analyzer {
+        self.judge = Some(verdicts.into());
+        self
+    }
+
+    /// Whether LLM-judge verdicts are used.
+    pub fn judge_enabled(&self) -> bool {
+        self.judge.is_some()
     }
 
     /// The built-in rules and capability keywords.
@@ -183,7 +202,50 @@ impl Analyzer {
                 };
                 self.text_into(&ctx, target, &st.location, st.text, out);
             }
+            self.judge_into(&ctx, tool, out);
             dedup(out, start);
+        }
+    }
+
+    /// The LLM judge's finding for `tool`, if its verdict is malicious and
+    /// confident enough.
+    fn judge_into(&self, ctx: &Ctx<'_>, tool: &Tool, out: &mut Vec<Finding>) {
+        let Some(j) = self.judge.as_ref() else {
+            return;
+        };
+        let Some(v) = j.get(tool) else {
+            return;
+        };
+        if !v.malicious || v.confidence < j.threshold {
+            return;
+        }
+        for rule in self.rules.with_detector(Detector::LlmJudge) {
+            let full = crate::judge::tool_text(tool);
+            let quote = v.evidence.trim();
+            let evidence = match (!quote.is_empty()).then(|| full.find(quote)).flatten() {
+                Some(at) => text::evidence(&full, at, at + quote.len()),
+                None => {
+                    let head: String = full
+                        .chars()
+                        .take(crate::judge::FALLBACK_EVIDENCE_CHARS)
+                        .collect();
+                    text::evidence(&head, 0, head.len())
+                }
+            };
+            out.push(Analyzer::finding(
+                rule,
+                ctx.server,
+                ctx.tool,
+                ctx.source,
+                None,
+                format!(
+                    "{}: {} (confidence {:.2})",
+                    rule.message,
+                    v.category.as_str(),
+                    v.confidence
+                ),
+                evidence,
+            ));
         }
     }
 

@@ -25,6 +25,7 @@ pub mod error;
 pub mod finding;
 pub mod flows;
 pub mod install;
+pub mod judge;
 pub mod pin;
 pub mod proxy;
 pub mod report;

@@ -136,6 +136,7 @@ detectors! {
     ShellCommand => "shell_command" [ServerConfig],
     BroadFsRoot => "broad_fs_root" [ServerConfig],
     Semantic => "semantic" [ToolDescription, ParamDescription, SchemaValue],
+    LlmJudge => "llm_judge" [Toolset],
 }
 
 impl FromStr for Detector {
