@@ -366,7 +366,7 @@ impl Judge {
             let mut resp = req
                 .send()
                 .await
-                .map_err(|e| (JudgeError::Transport(e.without_url().to_string()), None))?;
+                .map_err(|e| (JudgeError::Transport(chain(e.without_url())), None))?;
             let status = resp.status();
             let retry_after = resp
                 .headers()
@@ -378,7 +378,7 @@ impl Judge {
             while let Some(chunk) = resp
                 .chunk()
                 .await
-                .map_err(|e| (JudgeError::Transport(e.without_url().to_string()), None))?
+                .map_err(|e| (JudgeError::Transport(chain(e.without_url())), None))?
             {
                 if buf.len() + chunk.len() > MAX_RESPONSE_BYTES {
                     return Err((JudgeError::TooLarge, None));
@@ -411,6 +411,18 @@ impl Judge {
             _ => s.to_string(),
         }
     }
+}
+
+/// An error with its sources (reqwest's own message is terse).
+fn chain(e: reqwest::Error) -> String {
+    let mut m = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        m.push_str(": ");
+        m.push_str(&s.to_string());
+        src = s.source();
+    }
+    m
 }
 
 fn retryable(e: &JudgeError) -> bool {

@@ -53,6 +53,31 @@ struct RuleArgs {
     /// tokenizer.json, model.safetensors) for the semantic detector MCP-020.
     #[arg(long, value_name = "DIR", env = "MCPSEC_EMBEDDING_MODEL")]
     embedding_model: Option<PathBuf>,
+    /// Optional LLM judge (rule MCP-030, off by default; scan and check-tools):
+    /// OpenAI-compatible endpoint (base URL or …/v1/chat/completions). Tool
+    /// metadata is SENT to it. API key from env MCPSEC_LLM_JUDGE_API_KEY.
+    #[arg(long = "llm-judge", value_name = "URL", env = "MCPSEC_LLM_JUDGE_URL")]
+    llm_judge: Option<String>,
+    /// Model name for --llm-judge.
+    #[arg(
+        long = "llm-judge-model",
+        value_name = "NAME",
+        env = "MCPSEC_LLM_JUDGE_MODEL"
+    )]
+    llm_judge_model: Option<String>,
+    /// Minimum confidence of a malicious verdict for an MCP-030 finding.
+    #[arg(long = "llm-judge-threshold", value_name = "0..1", default_value_t = mcpsec_mcp::judge::DEFAULT_THRESHOLD)]
+    llm_judge_threshold: f64,
+    /// Per-request timeout of the LLM judge, in seconds.
+    #[arg(
+        long = "llm-judge-timeout",
+        value_name = "SECONDS",
+        default_value_t = 30
+    )]
+    llm_judge_timeout: u64,
+    /// Requests to the LLM judge in flight at once.
+    #[arg(long = "llm-judge-concurrency", value_name = "N", default_value_t = mcpsec_mcp::judge::DEFAULT_CONCURRENCY)]
+    llm_judge_concurrency: usize,
 }
 
 #[derive(Debug, Args)]
@@ -282,6 +307,7 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                 }
             }
             let pins = pins.as_deref().map(load_pins).transpose()?;
+            let analyzer = judge_tools(rules, analyzer, &tools, &mut errors)?;
             let report =
                 scan_with_surfaces(&analyzer, &parsed, &tools, &surfaces, pins.as_ref(), errors);
             if let (Some(url), Some(key)) = (platform, api_key) {
@@ -340,8 +366,10 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                 .into_iter()
                 .collect();
             let tools = BTreeMap::from([(server, Ok(st))]);
+            let mut errors = Vec::new();
+            let analyzer = judge_tools(rules, analyzer, &tools, &mut errors)?;
             let report =
-                scan_with_surfaces(&analyzer, &[], &tools, &surfaces, pins.as_ref(), Vec::new());
+                scan_with_surfaces(&analyzer, &[], &tools, &surfaces, pins.as_ref(), errors);
             emit(&analyzer, &report, out)
         }
         McpCommand::Pin {
@@ -543,6 +571,51 @@ fn analyzer(args: &RuleArgs) -> anyhow::Result<Analyzer> {
             a
         }
     })
+}
+
+/// Runs the optional LLM judge (MCP-030) over `tools` when `--llm-judge URL`
+/// is given, and hands its verdicts to the analyzer; per-tool failures go to
+/// `errors`. Without the flag nothing is sent anywhere.
+fn judge_tools(
+    args: &RuleArgs,
+    analyzer: Analyzer,
+    tools: &BTreeMap<String, Result<mcpsec_mcp::ServerTools, String>>,
+    errors: &mut Vec<String>,
+) -> anyhow::Result<Analyzer> {
+    let Some(url) = &args.llm_judge else {
+        return Ok(analyzer);
+    };
+    let Some(model) = args
+        .llm_judge_model
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+    else {
+        bail!("--llm-judge needs --llm-judge-model NAME (or MCPSEC_LLM_JUDGE_MODEL)");
+    };
+    let mut cfg = mcpsec_mcp::judge::JudgeConfig::new(url.clone(), model);
+    cfg.api_key = std::env::var("MCPSEC_LLM_JUDGE_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    cfg.threshold = args.llm_judge_threshold;
+    cfg.timeout = std::time::Duration::from_secs(args.llm_judge_timeout.max(1));
+    cfg.concurrency = args.llm_judge_concurrency.max(1);
+    let judge = mcpsec_mcp::judge::Judge::new(cfg).context("--llm-judge")?;
+    let servers: Vec<mcpsec_mcp::ServerTools> = tools
+        .values()
+        .filter_map(|r| r.as_ref().ok().cloned())
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let verdicts = rt.block_on(judge.judge(&servers));
+    eprintln!(
+        "LLM judge (model {model}): {} tool(s) judged, {} request(s), {} error(s) (tool metadata is sent to the endpoint)",
+        verdicts.verdicts.len(),
+        verdicts.requests,
+        verdicts.errors.len()
+    );
+    errors.extend(verdicts.errors.iter().map(|e| format!("LLM judge: {e}")));
+    Ok(analyzer.with_judge(verdicts))
 }
 
 /// One entry per server name (a server listed by several clients is contacted once).
