@@ -216,14 +216,53 @@ impl Analyzer {
         let Some(v) = j.get(tool) else {
             return;
         };
-        if !v.malicious || v.confidence < j.threshold {
+        let full = crate::judge::tool_text(tool);
+        self.verdict_into(ctx, j.threshold, v, &full, out);
+    }
+
+    /// The LLM judge's finding for a prompt or resource (`kind`: `prompt`,
+    /// `resource`, `resource template`) named `item` in findings.
+    pub(crate) fn judge_item_into(
+        &self,
+        server: &str,
+        item: &str,
+        source: Option<&str>,
+        kind: &str,
+        v: &serde_json::Value,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(j) = self.judge.as_ref() else {
+            return;
+        };
+        let Some(verdict) = j.get_item(kind, v) else {
+            return;
+        };
+        let names = HashMap::new();
+        let ctx = Ctx {
+            server,
+            tool: Some(item),
+            source,
+            names: &names,
+        };
+        let full = crate::judge::item_text(v);
+        self.verdict_into(&ctx, j.threshold, verdict, &full, out);
+    }
+
+    fn verdict_into(
+        &self,
+        ctx: &Ctx<'_>,
+        threshold: f64,
+        v: &crate::judge::Verdict,
+        full: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        if !v.malicious || v.confidence < threshold {
             return;
         }
         for rule in self.rules.with_detector(Detector::LlmJudge) {
-            let full = crate::judge::tool_text(tool);
             let quote = v.evidence.trim();
             let evidence = match (!quote.is_empty()).then(|| full.find(quote)).flatten() {
-                Some(at) => text::evidence(&full, at, at + quote.len()),
+                Some(at) => text::evidence(full, at, at + quote.len()),
                 None => {
                     let head: String = full
                         .chars()

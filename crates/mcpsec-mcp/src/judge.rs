@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::analyze::ServerTools;
+use crate::surface::Surface;
 use crate::tools::{Tool, schema_texts};
 
 /// The system prompt sent with every request (shipped as data).
@@ -173,6 +174,11 @@ impl JudgeVerdicts {
     pub fn get(&self, tool: &Tool) -> Option<&Verdict> {
         self.verdicts.get(&tool_key(tool))
     }
+
+    /// The verdict for a prompt or resource (`kind` as in [`item_payload`]).
+    pub fn get_item(&self, kind: &str, item: &Value) -> Option<&Verdict> {
+        self.verdicts.get(&item_key(kind, item))
+    }
 }
 
 /// What is sent for a tool (the user message): name, title, description,
@@ -191,16 +197,7 @@ pub fn tool_payload(tool: &Tool) -> String {
         "annotations_title": tool.annotations.as_ref().and_then(|a| a.title.as_deref()).map(cut),
         "schema_texts": texts,
     });
-    let mut s = format!("Tool metadata to judge (JSON):\n{v}");
-    if s.len() > MAX_REQUEST_BYTES {
-        let mut end = MAX_REQUEST_BYTES;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("\n[truncated]");
-    }
-    s
+    cap(format!("Tool metadata to judge (JSON):\n{v}"))
 }
 
 /// The cache key of a tool: SHA-256 of its payload.
@@ -217,6 +214,67 @@ pub(crate) fn tool_text(tool: &Tool) -> String {
     let schema = schema_texts(&tool.input_schema, "inputSchema");
     parts.extend(schema.iter().map(|s| s.text));
     parts.join("\n")
+}
+
+/// What is sent for a prompt, resource or resource template (`kind`) of a
+/// server: the item's JSON without `_meta`, each string cut to
+/// [`MAX_TEXT_CHARS`], the whole cut to [`MAX_REQUEST_BYTES`].
+pub fn item_payload(kind: &str, item: &Value) -> String {
+    fn cut(v: &Value, depth: usize) -> Value {
+        match v {
+            Value::String(s) => Value::String(s.chars().take(MAX_TEXT_CHARS).collect()),
+            Value::Array(a) if depth < 16 => {
+                Value::Array(a.iter().map(|x| cut(x, depth + 1)).collect())
+            }
+            Value::Object(o) if depth < 16 => Value::Object(
+                o.iter()
+                    .filter(|(k, _)| k.as_str() != "_meta")
+                    .map(|(k, x)| (k.clone(), cut(x, depth + 1)))
+                    .collect(),
+            ),
+            Value::Array(_) | Value::Object(_) => Value::Null,
+            other => other.clone(),
+        }
+    }
+    cap(format!(
+        "MCP {kind} metadata to judge (JSON):\n{}",
+        cut(item, 0)
+    ))
+}
+
+/// The cache key of a prompt or resource: SHA-256 of its payload.
+pub fn item_key(kind: &str, item: &Value) -> String {
+    hex::encode(Sha256::digest(item_payload(kind, item).as_bytes()))
+}
+
+/// Every string of an item joined (where the quoted evidence is looked for).
+pub(crate) fn item_text(item: &Value) -> String {
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>, depth: usize) {
+        match v {
+            Value::String(s) => out.push(s),
+            Value::Array(a) if depth < 16 => a.iter().for_each(|x| walk(x, out, depth + 1)),
+            Value::Object(o) if depth < 16 => o
+                .iter()
+                .filter(|(k, _)| k.as_str() != "_meta")
+                .for_each(|(_, x)| walk(x, out, depth + 1)),
+            _ => {}
+        }
+    }
+    let mut parts = Vec::new();
+    walk(item, &mut parts, 0);
+    parts.join("\n")
+}
+
+fn cap(mut s: String) -> String {
+    if s.len() > MAX_REQUEST_BYTES {
+        let mut end = MAX_REQUEST_BYTES;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push_str("\n[truncated]");
+    }
+    s
 }
 
 /// An HTTP client for the judge endpoint.
@@ -264,16 +322,34 @@ impl Judge {
     /// Judges every tool of `servers` (each distinct tool once), at most
     /// `concurrency` requests at a time.
     pub async fn judge(&self, servers: &[ServerTools]) -> JudgeVerdicts {
-        // Unique tools by key, with the first server/tool name for errors.
+        self.judge_with_surfaces(servers, &std::collections::BTreeMap::new())
+            .await
+    }
+
+    /// Like [`Judge::judge`], and also every prompt, resource and resource
+    /// template of `surfaces` (server name → its prompts and resources).
+    pub async fn judge_with_surfaces(
+        &self,
+        servers: &[ServerTools],
+        surfaces: &std::collections::BTreeMap<String, Surface>,
+    ) -> JudgeVerdicts {
+        // Unique items by key, with the first server/item name for errors.
         let mut todo: Vec<(String, String, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut push = |label: String, payload: String| {
+            let key = hex::encode(Sha256::digest(payload.as_bytes()));
+            if seen.insert(key.clone()) {
+                todo.push((key, label, payload));
+            }
+        };
         for st in servers {
             for t in &st.tools {
-                let payload = tool_payload(t);
-                let key = hex::encode(Sha256::digest(payload.as_bytes()));
-                if seen.insert(key.clone()) {
-                    todo.push((key, format!("{}/{}", st.server, t.name), payload));
-                }
+                push(format!("{}/{}", st.server, t.name), tool_payload(t));
+            }
+        }
+        for (server, sf) in surfaces {
+            for (name, v, kind) in crate::surface::judged_items(sf) {
+                push(format!("{server}/{name}"), item_payload(kind, v));
             }
         }
         let results: Vec<_> = futures::stream::iter(todo)

@@ -80,6 +80,25 @@ fn items(s: &Surface) -> Vec<(String, &Value, Kind)> {
     out
 }
 
+/// Each item with its findings name and its kind for the LLM judge
+/// (`prompt`, `resource`, `resource template`).
+pub(crate) fn judged_items(s: &Surface) -> Vec<(String, &Value, &'static str)> {
+    items(s)
+        .into_iter()
+        .map(|(n, v, k)| (n, v, k.judge_kind()))
+        .collect()
+}
+
+impl Kind {
+    fn judge_kind(self) -> &'static str {
+        match self {
+            Kind::Prompt => "prompt",
+            Kind::Resource => "resource",
+            Kind::Template => "resource template",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Prompt,
@@ -138,6 +157,7 @@ pub fn check_surface(
                 }
             }
         }
+        analyzer.judge_item_into(server, &item, source, kind.judge_kind(), v, &mut out);
     }
     Finding::sort(&mut out);
     out

@@ -307,7 +307,7 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                 }
             }
             let pins = pins.as_deref().map(load_pins).transpose()?;
-            let analyzer = judge_tools(rules, analyzer, &tools, &mut errors)?;
+            let analyzer = judge_tools(rules, analyzer, &tools, &surfaces, &mut errors)?;
             let report =
                 scan_with_surfaces(&analyzer, &parsed, &tools, &surfaces, pins.as_ref(), errors);
             if let (Some(url), Some(key)) = (platform, api_key) {
@@ -367,7 +367,7 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                 .collect();
             let tools = BTreeMap::from([(server, Ok(st))]);
             let mut errors = Vec::new();
-            let analyzer = judge_tools(rules, analyzer, &tools, &mut errors)?;
+            let analyzer = judge_tools(rules, analyzer, &tools, &surfaces, &mut errors)?;
             let report =
                 scan_with_surfaces(&analyzer, &[], &tools, &surfaces, pins.as_ref(), errors);
             emit(&analyzer, &report, out)
@@ -580,6 +580,7 @@ fn judge_tools(
     args: &RuleArgs,
     analyzer: Analyzer,
     tools: &BTreeMap<String, Result<mcpsec_mcp::ServerTools, String>>,
+    surfaces: &BTreeMap<String, mcpsec_mcp::surface::Surface>,
     errors: &mut Vec<String>,
 ) -> anyhow::Result<Analyzer> {
     let Some(url) = &args.llm_judge else {
@@ -607,9 +608,9 @@ fn judge_tools(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let verdicts = rt.block_on(judge.judge(&servers));
+    let verdicts = rt.block_on(judge.judge_with_surfaces(&servers, surfaces));
     eprintln!(
-        "LLM judge (model {model}): {} tool(s) judged, {} request(s), {} error(s) (tool metadata is sent to the endpoint)",
+        "LLM judge (model {model}): {} item(s) judged (tools, prompts, resources), {} request(s), {} error(s) (tool metadata is sent to the endpoint)",
         verdicts.verdicts.len(),
         verdicts.requests,
         verdicts.errors.len()
