@@ -468,7 +468,7 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             p.platform.as_deref(),
             p.api_key.as_deref(),
             &p.tenant,
-            analyzer(&p.rules)?,
+            analyzer_without_judge(&p.rules)?,
             &p.command,
         ),
         McpCommand::InstallProxy {
@@ -505,7 +505,7 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
             Ok(())
         }
         McpCommand::Serve { listen, rules, .. } => {
-            crate::mcp_proxy::serve(analyzer(rules)?, listen.as_deref())
+            crate::mcp_proxy::serve(analyzer_without_judge(rules)?, listen.as_deref())
         }
         McpCommand::Rules { rules, format } => {
             let analyzer = analyzer(rules)?;
@@ -545,7 +545,11 @@ pub fn platform_serve(
             listen,
             tenant: Some(tenant),
             rules,
-        } => Ok(Some((tenant.clone(), listen.clone(), analyzer(rules)?))),
+        } => Ok(Some((
+            tenant.clone(),
+            listen.clone(),
+            analyzer_without_judge(rules)?,
+        ))),
         _ => Ok(None),
     }
 }
@@ -571,6 +575,17 @@ fn analyzer(args: &RuleArgs) -> anyhow::Result<Analyzer> {
             a
         }
     })
+}
+
+/// The analyzer for the proxy and `serve`, whose per-message path stays
+/// local: `--llm-judge` is not used there (said once on stderr).
+fn analyzer_without_judge(args: &RuleArgs) -> anyhow::Result<Analyzer> {
+    if args.llm_judge.is_some() {
+        eprintln!(
+            "note: --llm-judge / MCPSEC_LLM_JUDGE_URL is ignored here (only scan and check-tools use it)"
+        );
+    }
+    analyzer(args)
 }
 
 /// Runs the optional LLM judge (MCP-030) over `tools` when `--llm-judge URL`
