@@ -6,10 +6,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mcpsec_core::TenantId;
-use mcpsec_core::domain::Alert;
 use mcpsec_core::detection::{
     CorrelationState, CorrelationWrite, DetectionStore, SaveOutcome, TenantRule,
 };
+use mcpsec_core::domain::Alert;
 use mcpsec_core::store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
@@ -333,7 +333,11 @@ impl<B: Backend> DetectionStore for SqlStore<B> {
         let op = self.op("mark_alerts_published");
         op.run(async {
             let mut stmts = Vec::new();
-            for chunk in ids.chunks(rows_per_statement(B::STATEMENT_PARAMS, 1).saturating_sub(1).max(1)) {
+            for chunk in ids.chunks(
+                rows_per_statement(B::STATEMENT_PARAMS, 1)
+                    .saturating_sub(1)
+                    .max(1),
+            ) {
                 stmts.push(stmt(|p| {
                     let t = p(text(tenant.as_str()));
                     let list: Vec<String> = chunk.iter().map(|i| p(text(i))).collect();

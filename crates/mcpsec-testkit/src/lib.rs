@@ -13,8 +13,8 @@
 pub mod auth;
 pub mod bus;
 pub mod detection;
-pub mod objstore;
 pub mod mcp;
+pub mod objstore;
 pub mod posture;
 pub mod store;
 pub mod vulndb;

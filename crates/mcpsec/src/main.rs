@@ -375,12 +375,6 @@ async fn serve(
             std::time::Duration::from_secs(2),
             shutdown_signal(stop_rx.clone()),
         ));
-        // `mcpsec db import` changes → `vulndb.updated` for every tenant.
-        tokio::spawn(vuln_service::run_vulndb_publisher(
-            b.clone(),
-            std::time::Duration::from_secs(2),
-            shutdown_signal(stop_rx.clone()),
-        ));
         if cfg.detection.maintenance_interval_secs > 0 {
             let mc = detection_service::MaintenanceConfig {
                 interval: std::time::Duration::from_secs(cfg.detection.maintenance_interval_secs),
