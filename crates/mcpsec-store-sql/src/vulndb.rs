@@ -8,6 +8,7 @@
 //! [`mcpsec_core::vulndb`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,20 +23,22 @@ use crate::query::{Arg, Statement, rows_per_statement};
 use crate::{SqlStore, record};
 
 /// A statement whose SQL is `head` followed by `(…),(…)` rows and `tail`.
-fn multi_row(head: &str, rows: &[Vec<Arg>], tail: &str) -> Statement {
+/// Placeholders are numbered in order, so SQLite binds them as anonymous `?`
+/// parameters (no quadratic name lookup; see `sqlite::sqlite_sql`).
+fn multi_row(head: &str, rows: impl IntoIterator<Item = Vec<Arg>>, tail: &str) -> Statement {
     let mut args = Vec::new();
     let mut sql = String::from(head);
-    for (i, row) in rows.iter().enumerate() {
+    for (i, row) in rows.into_iter().enumerate() {
         if i > 0 {
             sql.push(',');
         }
         sql.push('(');
-        for (j, a) in row.iter().enumerate() {
+        for (j, a) in row.into_iter().enumerate() {
             if j > 0 {
                 sql.push_str(", ");
             }
-            args.push(a.clone());
-            sql.push_str(&format!("${}", args.len()));
+            args.push(a);
+            let _ = write!(sql, "${}", args.len());
         }
         sql.push(')');
     }
@@ -62,9 +65,13 @@ fn multi_row_chunks(
     let Some(cols) = rows.first().map(Vec::len) else {
         return Vec::new();
     };
-    rows.chunks(rows_per_statement(max_params, cols))
-        .map(|c| multi_row(head, c, tail))
-        .collect()
+    let per = rows_per_statement(max_params, cols);
+    let mut out = Vec::with_capacity(rows.len().div_ceil(per));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        out.push(multi_row(head, rows.by_ref().take(per), tail));
+    }
+    out
 }
 
 fn parse_u64(what: &str, s: &str) -> StoreResult<u64> {
@@ -210,18 +217,28 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                     "",
                 ));
             }
-            let mut adv_rows = Vec::with_capacity(write.len());
+            // New ids and newer versions go in separate statements: on SQLite
+            // new rows use `INSERT OR IGNORE`, which needs no statement
+            // journal (an `ON CONFLICT … DO UPDATE` statement may abort
+            // half-way, so SQLite journals every page it touches first).
+            let mut new_rows = Vec::with_capacity(write.len());
+            let mut newer_rows = Vec::with_capacity(replaced.len());
             let mut pkg_rows = Vec::new();
             let mut eco_rows = Vec::new();
             for (r, ns) in &write {
                 let body = record::encode("vuln_advisories", &r.id, r)?;
-                adv_rows.push(vec![
+                let row = vec![
                     Arg::Text(r.id.clone()),
                     Arg::Text(r.source.clone()),
                     Arg::Int(*ns),
                     Arg::Int(i64::from(r.withdrawn.is_some())),
                     Arg::Text(body),
-                ]);
+                ];
+                if stored.contains_key(r.id.as_str()) {
+                    newer_rows.push(row);
+                } else {
+                    new_rows.push(row);
+                }
                 if r.withdrawn.is_none() {
                     let mut pk: Vec<&PackageKey> = r.packages.iter().collect();
                     pk.sort();
@@ -241,25 +258,58 @@ impl<B: Backend> VulnDbStore for SqlStore<B> {
                     eco_rows.push(vec![Arg::Text(r.id.clone()), Arg::Text(e.to_string())]);
                 }
             }
-            stmts.extend(multi_row_chunks(
-                "INSERT INTO vuln_advisories (id, source, modified_ns, withdrawn, body) VALUES ",
-                adv_rows,
-                " ON CONFLICT (id) DO UPDATE SET source = excluded.source, \
+            // Sequential placeholders: SQLite binds them anonymously, so the
+            // larger event-insert statements apply (fewer round trips to the
+            // writer thread).
+            let params = B::EVENT_STATEMENT_PARAMS;
+            let sqlite = B::NAME == "sqlite";
+            const UPSERT_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET source = excluded.source, \
                  modified_ns = excluded.modified_ns, withdrawn = excluded.withdrawn, \
-                 body = excluded.body WHERE vuln_advisories.modified_ns < excluded.modified_ns",
-                B::STATEMENT_PARAMS,
-            ));
+                 body = excluded.body WHERE vuln_advisories.modified_ns < excluded.modified_ns";
+            const ADV_COLS: &str =
+                "vuln_advisories (id, source, modified_ns, withdrawn, body) VALUES ";
+            // A new id another writer stored since `stored_modified` read:
+            // PostgreSQL keeps the newer version; SQLite keeps the stored one
+            // until the next import of a newer version.
+            if sqlite {
+                stmts.extend(multi_row_chunks(
+                    &format!("INSERT OR IGNORE INTO {ADV_COLS}"),
+                    new_rows,
+                    "",
+                    params,
+                ));
+            } else {
+                stmts.extend(multi_row_chunks(
+                    &format!("INSERT INTO {ADV_COLS}"),
+                    new_rows,
+                    UPSERT_TAIL,
+                    params,
+                ));
+            }
             stmts.extend(multi_row_chunks(
-                "INSERT INTO vuln_advisory_packages (ecosystem, name, advisory_id) VALUES ",
+                &format!("INSERT INTO {ADV_COLS}"),
+                newer_rows,
+                UPSERT_TAIL,
+                params,
+            ));
+            // Same meaning on both: a duplicate key row is skipped (the values
+            // are never NULL, so `OR IGNORE` skips nothing else).
+            let (ins, skip) = if sqlite {
+                ("INSERT OR IGNORE INTO", "")
+            } else {
+                ("INSERT INTO", " ON CONFLICT DO NOTHING")
+            };
+            stmts.extend(multi_row_chunks(
+                &format!("{ins} vuln_advisory_packages (ecosystem, name, advisory_id) VALUES "),
                 pkg_rows,
-                " ON CONFLICT (ecosystem, name, advisory_id) DO NOTHING",
-                B::STATEMENT_PARAMS,
+                skip,
+                params,
             ));
             stmts.extend(multi_row_chunks(
-                "INSERT INTO vuln_advisory_ecosystems (advisory_id, ecosystem) VALUES ",
+                &format!("{ins} vuln_advisory_ecosystems (advisory_id, ecosystem) VALUES "),
                 eco_rows,
-                " ON CONFLICT (advisory_id, ecosystem) DO NOTHING",
-                B::STATEMENT_PARAMS,
+                skip,
+                params,
             ));
             self.backend
                 .execute_all(&stmts)
