@@ -22,8 +22,8 @@ pub enum BenchCommand {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
-        /// Worker batch size (messages per poll).
-        #[arg(long, default_value_t = 1000)]
+        /// Worker batch size (messages per poll; the shipped `worker.batch_size`).
+        #[arg(long, default_value_t = 5000)]
         worker_batch: usize,
         /// Consumer-group members in the worker.
         #[arg(long, default_value_t = 2)]
