@@ -18,25 +18,11 @@ use mcpsec_core::auth::{
 use mcpsec_core::store::{StoreError, StoreResult};
 
 use crate::backend::{Backend, BodyRow};
-use crate::query::{Arg, Statement};
+use crate::query::{Arg, Statement, stmt, text};
 use crate::{SqlStore, record};
 
 /// How often an audit append retries after losing a race for the next `seq`.
 const AUDIT_APPEND_ATTEMPTS: usize = 50;
-
-/// Builds a statement: `build` receives a placeholder factory.
-fn stmt(build: impl FnOnce(&mut dyn FnMut(Arg) -> String) -> String) -> Statement {
-    let mut args = Vec::new();
-    let sql = build(&mut |a| {
-        args.push(a);
-        format!("${}", args.len())
-    });
-    Statement { sql, args }
-}
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_string())
-}
 
 /// The `tenant_id` column value of a scope.
 fn scope(tenant: Option<&TenantId>) -> Arg {

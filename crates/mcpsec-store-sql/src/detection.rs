@@ -13,22 +13,8 @@ use mcpsec_core::domain::Alert;
 use mcpsec_core::store::{StoreError, StoreResult};
 
 use crate::backend::Backend;
-use crate::query::{Arg, Statement, rows_per_statement};
+use crate::query::{Arg, Statement, rows_per_statement, stmt, text};
 use crate::{SqlStore, query, record};
-
-/// Builds a statement: `build` receives a placeholder factory.
-fn stmt(build: impl FnOnce(&mut dyn FnMut(Arg) -> String) -> String) -> Statement {
-    let mut args = Vec::new();
-    let sql = build(&mut |a| {
-        args.push(a);
-        format!("${}", args.len())
-    });
-    Statement { sql, args }
-}
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_string())
-}
 
 /// A nullable integer: a placeholder, or the literal `NULL` (a NULL bound as
 /// text would not fit a PostgreSQL BIGINT column).

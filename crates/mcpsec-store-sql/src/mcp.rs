@@ -8,24 +8,10 @@ use mcpsec_core::mcp::{McpInventory, McpInventoryStore};
 use mcpsec_core::store::{Page, StoreError, StoreResult};
 
 use crate::backend::{Backend, BodyRow};
-use crate::query::{Arg, Statement};
+use crate::query::{Arg, Statement, stmt, text};
 use crate::{SqlStore, record};
 
 const TABLE: &str = "mcp_inventories";
-
-/// Builds a statement: `build` receives a placeholder factory.
-fn stmt(build: impl FnOnce(&mut dyn FnMut(Arg) -> String) -> String) -> Statement {
-    let mut args = Vec::new();
-    let sql = build(&mut |a| {
-        args.push(a);
-        format!("${}", args.len())
-    });
-    Statement { sql, args }
-}
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_string())
-}
 
 /// `INSERT` of `inv`; with `replace`, an `UPDATE` of the existing row instead.
 fn write(inv: &McpInventory, replace: bool) -> StoreResult<Statement> {

@@ -9,22 +9,8 @@ use mcpsec_core::posture::{PosturePolicy, PostureScan, PostureStore};
 use mcpsec_core::store::{Page, StoreError, StoreResult};
 
 use crate::backend::Backend;
-use crate::query::{Arg, Statement};
+use crate::query::{Arg, stmt, text};
 use crate::{SqlStore, record};
-
-/// Builds a statement: `build` receives a placeholder factory.
-fn stmt(build: impl FnOnce(&mut dyn FnMut(Arg) -> String) -> String) -> Statement {
-    let mut args = Vec::new();
-    let sql = build(&mut |a| {
-        args.push(a);
-        format!("${}", args.len())
-    });
-    Statement { sql, args }
-}
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_string())
-}
 
 #[async_trait]
 impl<B: Backend> PostureStore for SqlStore<B> {

@@ -20,6 +20,22 @@ pub enum Arg {
     Int(i64),
 }
 
+/// Builds a statement: `build` receives a placeholder factory that records a
+/// bind value and returns its placeholder (`$1`, `$2`, … in order).
+pub fn stmt(build: impl FnOnce(&mut dyn FnMut(Arg) -> String) -> String) -> Statement {
+    let mut args = Vec::new();
+    let sql = build(&mut |a| {
+        args.push(a);
+        format!("${}", args.len())
+    });
+    Statement { sql, args }
+}
+
+/// A text bind value.
+pub fn text(s: &str) -> Arg {
+    Arg::Text(s.to_string())
+}
+
 /// SQL text and its bind values, in placeholder order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
