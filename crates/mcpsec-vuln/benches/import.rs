@@ -5,7 +5,9 @@
 //! in batches of 1,000. The store write is not included (see
 //! docs/supply-chain.md).
 //!
-//! `cargo bench -p mcpsec-vuln --bench import -j2`
+//! `cargo bench -p mcpsec-vuln --bench import -j2`; `IMPORT_BENCH_RECORDS=N`
+//! sets the number of records (default 60,000). The file is left in
+//! `target/tmp/bench-import/all.zip` for timing `mcpsec db import` on it.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -14,7 +16,13 @@ use std::path::{Path, PathBuf};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mcpsec_vuln::feeds::{Batch, FeedReader};
 
-const RECORDS: usize = 60_000;
+/// Records in the generated export (`IMPORT_BENCH_RECORDS`, default 60,000).
+fn records() -> usize {
+    std::env::var("IMPORT_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60_000)
+}
 
 fn record(i: usize) -> String {
     let (eco, name, range_type) = match i % 6 {
@@ -58,7 +66,7 @@ fn write_zip(path: &Path) -> u64 {
     let mut z = zip::ZipWriter::new(f);
     let opts = zip::write::SimpleFileOptions::default();
     let mut bytes = 0u64;
-    for i in 0..RECORDS {
+    for i in 0..records() {
         let r = record(i);
         bytes += r.len() as u64;
         z.start_file(format!("GHSA-{i:04x}-bench.json"), opts)
@@ -90,13 +98,14 @@ fn bench(c: &mut Criterion) {
     let zip = dir.join("all.zip");
     let raw = write_zip(&zip);
     eprintln!(
-        "{RECORDS} records, {raw} bytes of JSON, zip {} bytes",
+        "{} records, {raw} bytes of JSON, zip {} bytes",
+        records(),
         std::fs::metadata(&zip).unwrap().len()
     );
-    assert_eq!(read(&zip), RECORDS);
+    assert_eq!(read(&zip), records());
     let mut g = c.benchmark_group("import");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(RECORDS as u64));
+    g.throughput(Throughput::Elements(records() as u64));
     g.bench_function("read_osv_zip_60000_records", |b| {
         b.iter(|| black_box(read(&zip)))
     });
