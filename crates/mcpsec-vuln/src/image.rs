@@ -244,20 +244,19 @@ impl<R: Read> Read for Limited<R> {
     }
 }
 
-/// Applies one layer (plain tar or gzip) onto `set`.
-fn apply_layer(
-    set: &mut FileSet,
+/// The tar archive of one layer, decompressed by its magic bytes (gzip,
+/// zstd, or plain tar) and bounded to `MAX_LAYER_BYTES`.
+fn layer_archive<'a>(
     name: &str,
-    raw: Box<dyn Read + '_>,
-    info: &mut ImageInfo,
-) -> Result<(), ImageError> {
+    raw: Box<dyn Read + 'a>,
+) -> Result<tar::Archive<Limited<Box<dyn Read + 'a>>>, ImageError> {
     let mut raw = BufReader::new(raw);
     let magic = {
         use std::io::BufRead;
         let b = raw.fill_buf().map_err(|e| ImageError::Io(name.into(), e))?;
         b.get(..4).map(|m| [m[0], m[1], m[2], m[3]])
     };
-    let reader: Box<dyn Read> = match magic {
+    let reader: Box<dyn Read + 'a> = match magic {
         Some([0x1f, 0x8b, _, _]) => Box::new(flate2::read::MultiGzDecoder::new(raw)),
         Some([0x28, 0xb5, 0x2f, 0xfd]) => Box::new(
             ruzstd::decoding::StreamingDecoder::new(raw)
@@ -265,10 +264,20 @@ fn apply_layer(
         ),
         _ => Box::new(raw),
     };
-    let mut ar = tar::Archive::new(Limited {
+    Ok(tar::Archive::new(Limited {
         inner: reader,
         left: MAX_LAYER_BYTES,
-    });
+    }))
+}
+
+/// Applies one layer (plain tar, gzip or zstd) onto `set`.
+fn apply_layer(
+    set: &mut FileSet,
+    name: &str,
+    raw: Box<dyn Read + '_>,
+    info: &mut ImageInfo,
+) -> Result<(), ImageError> {
+    let mut ar = layer_archive(name, raw)?;
     let mut added: Vec<(String, Vec<u8>)> = Vec::new();
     let mut deleted: Vec<String> = Vec::new();
     let mut opaque: Vec<String> = Vec::new();
@@ -631,24 +640,7 @@ fn list_layer(
     raw: Box<dyn Read + '_>,
     info: &mut ImageInfo,
 ) -> Result<(), ImageError> {
-    let mut raw = BufReader::new(raw);
-    let magic = {
-        use std::io::BufRead;
-        let b = raw.fill_buf().map_err(|e| ImageError::Io(name.into(), e))?;
-        b.get(..4).map(|m| [m[0], m[1], m[2], m[3]])
-    };
-    let reader: Box<dyn Read> = match magic {
-        Some([0x1f, 0x8b, _, _]) => Box::new(flate2::read::MultiGzDecoder::new(raw)),
-        Some([0x28, 0xb5, 0x2f, 0xfd]) => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(raw)
-                .map_err(|e| fmt_err(format!("{name}: zstd: {e}")))?,
-        ),
-        _ => Box::new(raw),
-    };
-    let mut ar = tar::Archive::new(Limited {
-        inner: reader,
-        left: MAX_LAYER_BYTES,
-    });
+    let mut ar = layer_archive(name, raw)?;
     let mut added: Vec<ImageEntry> = Vec::new();
     let mut deleted: Vec<String> = Vec::new();
     let mut opaque: Vec<String> = Vec::new();
