@@ -380,16 +380,22 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.body_text()))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<T, ApiError> {
-    let bytes = body.map_err(|e| {
+/// A request body, or the error for a body over the limit (413) or one that
+/// could not be read (400).
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
         } else {
             ApiError::new(ErrorCode::MalformedRequest, e.body_text())
         }
-    })?;
+    })
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body_bytes(body)?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::new(ErrorCode::MalformedRequest, format!("request body: {e}")))
 }

@@ -85,13 +85,7 @@ pub(super) async fn put_rule(
 ) -> Result<Response, ApiError> {
     let tenant = existing_tenant(&s, &tenant).await?;
     rule_id_param(&id)?;
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
-        } else {
-            ApiError::new(ErrorCode::MalformedRequest, e.body_text())
-        }
-    })?;
+    let bytes = super::body_bytes(body)?;
     if bytes.len() > MAX_RULE_BYTES {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,

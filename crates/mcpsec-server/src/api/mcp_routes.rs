@@ -223,13 +223,7 @@ pub(super) async fn submit_inventories(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let tenant = tenant_param(&tenant)?;
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
-        } else {
-            ApiError::new(ErrorCode::MalformedRequest, e.body_text())
-        }
-    })?;
+    let bytes = super::body_bytes(body)?;
     let sub: InventorySubmission = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidArgument,

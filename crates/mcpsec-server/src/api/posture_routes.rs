@@ -196,13 +196,7 @@ fn read_inputs(
     body: Result<Bytes, BytesRejection>,
     q: ScanParams,
 ) -> Result<Vec<PostureInput>, ApiError> {
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
-        } else {
-            ApiError::new(ErrorCode::MalformedRequest, e.body_text())
-        }
-    })?;
+    let bytes = super::body_bytes(body)?;
     if bytes.is_empty() {
         return Err(ApiError::new(
             ErrorCode::InvalidArgument,
@@ -605,13 +599,7 @@ pub(super) async fn put_policy(
             format!("tenant {tenant} does not exist"),
         ));
     }
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
-        } else {
-            ApiError::new(ErrorCode::MalformedRequest, e.body_text())
-        }
-    })?;
+    let bytes = super::body_bytes(body)?;
     if bytes.len() > MAX_POLICY_SOURCE_LEN {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,

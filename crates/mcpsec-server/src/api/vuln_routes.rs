@@ -81,13 +81,7 @@ pub(super) async fn upload_sbom(
             format!("tenant {tenant} does not exist"),
         ));
     }
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, e.body_text())
-        } else {
-            ApiError::new(ErrorCode::MalformedRequest, e.body_text())
-        }
-    })?;
+    let bytes = super::body_bytes(body)?;
     if bytes.is_empty() {
         return Err(ApiError::new(
             ErrorCode::InvalidArgument,
