@@ -6,6 +6,8 @@ use mcpsec_core::domain::Tenant;
 use mcpsec_core::store::{Store, StoreError};
 use mcpsec_store_sql::{PostgresConfig, SqliteConfig};
 use mcpsec_testkit::detection::run_detection_conformance;
+use mcpsec_testkit::mcp::run_mcp_conformance;
+use mcpsec_testkit::posture::run_posture_conformance;
 use mcpsec_testkit::store::run_store_conformance;
 use mcpsec_testkit::vulndb::run_vulndb_conformance;
 
@@ -21,6 +23,8 @@ async fn sqlite_conformance() {
     mcpsec_testkit::auth::run_auth_conformance(&store).await;
     run_detection_conformance(&store).await;
     run_vulndb_conformance(&store).await;
+    run_posture_conformance(&store).await;
+    run_mcp_conformance(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -38,6 +42,8 @@ async fn postgres_conformance() {
     mcpsec_testkit::auth::run_auth_conformance(&store).await;
     run_detection_conformance(&store).await;
     run_vulndb_conformance(&store).await;
+    run_posture_conformance(&store).await;
+    run_mcp_conformance(&store).await;
 }
 
 /// Two stores built at once on one fresh database both migrate it safely,
