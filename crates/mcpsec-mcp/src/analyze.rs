@@ -39,6 +39,8 @@ pub struct Analyzer {
     semantic: Option<std::sync::Arc<crate::semantic::SemanticDetector>>,
     /// Verdicts of the LLM judge (rule MCP-030), when it ran.
     judge: Option<std::sync::Arc<crate::judge::JudgeVerdicts>>,
+    /// The learned classifier's model (rule MCP-022); `None`: the built-in one.
+    learned: Option<std::sync::Arc<crate::learned::LinearModel>>,
 }
 
 struct Ctx<'a> {
@@ -62,7 +64,15 @@ impl Analyzer {
             caps,
             semantic: None,
             judge: None,
+            learned: None,
         }
+    }
+
+    /// Uses `model` instead of the built-in model for the learned classifier
+    /// (rule MCP-022).
+    pub fn with_learned_model(mut self, model: crate::learned::LinearModel) -> Analyzer {
+        self.learned = Some(std::sync::Arc::new(model));
+        self
     }
 
     /// Enables the `semantic` detector (rule MCP-020) with `detector`.
@@ -202,8 +212,47 @@ impl Analyzer {
                 };
                 self.text_into(&ctx, target, &st.location, st.text, out);
             }
+            self.learned_into(&ctx, tool, out);
             self.judge_into(&ctx, tool, out);
             dedup(out, start);
+        }
+    }
+
+    /// The learned classifier's finding (rule MCP-022) for `tool`: the whole
+    /// tool text is scored; the evidence is its strongest sentence.
+    fn learned_into(&self, ctx: &Ctx<'_>, tool: &Tool, out: &mut Vec<Finding>) {
+        let mut rules = self.rules.with_detector(Detector::Learned).peekable();
+        if rules.peek().is_none() {
+            return;
+        }
+        let model: &crate::learned::LinearModel = match &self.learned {
+            Some(m) => m,
+            None => crate::learned::LinearModel::builtin(),
+        };
+        let fields = crate::learned::tool_fields(tool);
+        let sc = model.score(&crate::learned::join_fields(&fields));
+        if sc.probability < model.threshold() {
+            return;
+        }
+        let (location, evidence) = match crate::learned::strongest_sentence(model, &fields) {
+            Some((loc, t, a, b)) => (Some(loc), text::evidence(t, a, b)),
+            None => (None, String::new()),
+        };
+        for rule in rules {
+            out.push(Analyzer::finding(
+                rule,
+                ctx.server,
+                ctx.tool,
+                ctx.source,
+                location.clone(),
+                format!(
+                    "{}: probability {:.2} (threshold {:.2})",
+                    rule.message,
+                    sc.probability,
+                    model.threshold()
+                ),
+                evidence.clone(),
+            ));
         }
     }
 

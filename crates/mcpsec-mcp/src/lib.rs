@@ -26,6 +26,7 @@ pub mod finding;
 pub mod flows;
 pub mod install;
 pub mod judge;
+pub mod learned;
 pub mod pin;
 pub mod proxy;
 pub mod report;

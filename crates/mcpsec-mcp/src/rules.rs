@@ -136,6 +136,7 @@ detectors! {
     ShellCommand => "shell_command" [ServerConfig],
     BroadFsRoot => "broad_fs_root" [ServerConfig],
     Semantic => "semantic" [ToolDescription, ParamDescription, SchemaValue],
+    Learned => "learned" [ToolDescription],
     LlmJudge => "llm_judge" [Toolset],
 }
 
@@ -596,6 +597,17 @@ impl RuleSet {
                 Some(x) => *x = r,
                 None => self.rules.push(r),
             }
+        }
+    }
+
+    /// Enables or disables the rule `id`; `false` if there is no such rule.
+    pub fn set_enabled(&mut self, id: &str, enabled: bool) -> bool {
+        match self.rules.iter_mut().find(|r| r.id == id) {
+            Some(r) => {
+                r.enabled = enabled;
+                true
+            }
+            None => false,
         }
     }
 

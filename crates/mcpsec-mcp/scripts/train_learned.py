@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Trains the learned tool-poisoning classifier (rule MCP-022) and writes
+crates/mcpsec-mcp/data/learned.bin.
+
+Input: "texts" files written by the `learned_data` example of mcpsec-mcp
+(`cargo run --release -p mcpsec-mcp --example learned_data -- texts
+FILE.jsonl... > texts.jsonl`): one JSON object per line with `id`, `label`
+(poisoned | benign), `source`, `server`, `text` (the tool text the model
+reads) and `rules` (the other rules that flag the tool).
+
+The features mirror `src/learned.rs` exactly: ASCII-lowercased words
+(maximal runs of ASCII letters and digits), word bigrams and character
+n-grams of each word padded with one space on both sides, FNV-1a 32-bit
+hashed into 2^bits buckets, binary presence. A logistic regression
+(scikit-learn, class-balanced) is fitted; the decision threshold is chosen
+on out-of-fold scores (folds grouped by server, so one server's tools are
+never both trained on and scored) as the lowest threshold at which the
+combined decision (another rule fires OR the model's probability reaches
+the threshold) flags at most --max-fpr of the benign training tools.
+
+Needs numpy, scipy and scikit-learn (`pip install scikit-learn`).
+
+Usage:
+  train_learned.py --train texts.jsonl [--train more.jsonl] \
+      [--eval NAME=texts.jsonl ...] --out data/learned.bin
+"""
+
+import argparse
+import json
+import re
+import struct
+import sys
+from collections import defaultdict
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+MAGIC = b"MCPSEC-LINEAR-1\n"
+WORD = re.compile(rb"[A-Za-z0-9]+")
+
+
+def fnv1a(b: bytes) -> int:
+    h = 0x811C9DC5
+    for x in b:
+        h ^= x
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def features(text: str, bigrams: bool, char_ngrams):
+    ws = [w.lower() for w in WORD.findall(text.encode("utf-8"))]
+    for i, w in enumerate(ws):
+        yield b"w " + w
+        if bigrams and i + 1 < len(ws):
+            yield b"b " + w + b" " + ws[i + 1]
+        if char_ngrams:
+            p = b" " + w + b" "
+            for n in char_ngrams:
+                tag = b"c%d " % n
+                for j in range(len(p) - n + 1):
+                    yield tag + p[j : j + n]
+
+
+def vectorize(texts, bits, bigrams, char_ngrams):
+    mask = (1 << bits) - 1
+    indptr, indices = [0], []
+    for t in texts:
+        bs = sorted({fnv1a(f) & mask for f in features(t, bigrams, char_ngrams)})
+        indices.extend(bs)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr)), shape=(len(texts), 1 << bits))
+
+
+def load(path):
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                out.append(json.loads(line))
+    return out
+
+
+def rates(items, prob, threshold, use_rules=True):
+    pos = [i for i, it in enumerate(items) if it["label"] == "poisoned"]
+    neg = [i for i, it in enumerate(items) if it["label"] != "poisoned"]
+
+    def flagged(i):
+        return prob[i] >= threshold or (use_rules and bool(items[i]["rules"]))
+
+    tp = sum(1 for i in pos if flagged(i))
+    fp = sum(1 for i in neg if flagged(i))
+    return tp, len(pos), fp, len(neg)
+
+
+def fmt(tp, np_, fp, nn):
+    d = f"{tp}/{np_} = {100.0 * tp / np_:.1f}%" if np_ else "-"
+    f = f"{fp}/{nn} = {100.0 * fp / nn:.1f}%" if nn else "-"
+    return f"detected {d}, false positives {f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", action="append", required=True)
+    ap.add_argument("--eval", action="append", default=[], help="NAME=texts.jsonl")
+    ap.add_argument("--out")
+    ap.add_argument("--bits", type=int, default=20)
+    ap.add_argument("--no-bigrams", action="store_true")
+    ap.add_argument("--char-ngrams", default="4", help="comma-separated lengths, empty for none")
+    ap.add_argument("--C", type=float, default=1.0)
+    ap.add_argument("--max-fpr", type=float, default=0.01)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--trained", default="")
+    ap.add_argument("--scores-out", help="write id/probability of the --eval items (parity check)")
+    a = ap.parse_args()
+    bigrams = not a.no_bigrams
+    cng = [int(x) for x in a.char_ngrams.split(",") if x.strip()]
+
+    train = [it for p in a.train for it in load(p)]
+    y = np.array([1 if it["label"] == "poisoned" else 0 for it in train])
+    groups = [f'{it.get("source")}/{it["server"]}' for it in train]
+    X = vectorize([it["text"] for it in train], a.bits, bigrams, cng)
+    print(f"train: {len(train)} tools ({y.sum()} poisoned, {len(y) - y.sum()} benign), "
+          f"{len(set(groups))} servers", file=sys.stderr)
+
+    def fit(Xt, yt):
+        m = LogisticRegression(C=a.C, class_weight="balanced", max_iter=5000, solver="liblinear")
+        m.fit(Xt, yt)
+        return m
+
+    # Out-of-fold probabilities, folds grouped by server.
+    oof = np.zeros(len(train))
+    gkf = GroupKFold(n_splits=a.folds)
+    for tr, te in gkf.split(X, y, groups):
+        m = fit(X[tr], y[tr])
+        oof[te] = m.predict_proba(X[te])[:, 1]
+    # The lowest threshold keeping the combined out-of-fold FP rate <= max-fpr.
+    neg = [i for i in range(len(train)) if y[i] == 0]
+    rule_fp = sum(1 for i in neg if train[i]["rules"])
+    allowed = int(a.max_fpr * len(neg)) - rule_fp
+    cand = sorted((oof[i] for i in neg if not train[i]["rules"]), reverse=True)
+    if allowed < 0:
+        threshold = 0.99
+    elif allowed >= len(cand):
+        threshold = 0.5
+    else:
+        threshold = float(min(0.99, max(0.05, cand[allowed] + 1e-4)))
+    print(f"out-of-fold, threshold {threshold:.4f}: rules+model {fmt(*rates(train, oof, threshold))}; "
+          f"model alone {fmt(*rates(train, oof, threshold, False))}", file=sys.stderr)
+    by_src = defaultdict(list)
+    for i, it in enumerate(train):
+        by_src[it.get("source") or "?"].append(i)
+
+    model = fit(X, y)
+    coef = model.coef_[0]
+    bias = float(model.intercept_[0])
+    nz = np.nonzero(np.abs(coef) > 1e-6)[0]
+    print(f"model: {len(nz)} non-zero weights of 2^{a.bits}, bias {bias:.3f}", file=sys.stderr)
+
+    for spec in a.eval:
+        name, path = spec.split("=", 1)
+        ev = load(path)
+        Xe = vectorize([it["text"] for it in ev], a.bits, bigrams, cng)
+        p = model.predict_proba(Xe)[:, 1]
+        print(f"eval {name}: rules+model {fmt(*rates(ev, p, threshold))}; model alone "
+              f"{fmt(*rates(ev, p, threshold, False))}; rules alone {fmt(*rates(ev, p, 2.0))}",
+              file=sys.stderr)
+        if a.scores_out:
+            with open(a.scores_out, "a", encoding="utf-8") as f:
+                for it, pi in zip(ev, p):
+                    f.write(json.dumps({"id": it["id"], "probability": float(pi)}) + "\n")
+
+    if a.out:
+        header = {
+            "bits": a.bits,
+            "bias": bias,
+            "threshold": threshold,
+            "bigrams": bigrams,
+            "char_ngrams": cng,
+            "n": int(len(nz)),
+            "trained": a.trained,
+        }
+        with open(a.out, "wb") as f:
+            f.write(MAGIC)
+            f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
+            for i in nz:
+                f.write(struct.pack("<If", int(i), float(coef[i])))
+        print(f"wrote {a.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

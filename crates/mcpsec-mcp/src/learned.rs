@@ -1,0 +1,398 @@
+//! The learned tool-poisoning classifier (rule MCP-022, detector `learned`).
+//!
+//! A logistic-regression model over hashed text features of a whole tool:
+//! its name, title, description, parameter names and every description,
+//! title and value inside its input schema ([`tool_text`]). The features are
+//! ASCII-lowercased word unigrams, word bigrams and character n-grams of the
+//! words, hashed (FNV-1a, 32 bit) into `2^bits` buckets; the score is
+//! `sigmoid(bias + Σ weight[bucket])` over the distinct buckets present, and
+//! the tool is flagged at `threshold` or above.
+//!
+//! The weights are data: `data/learned.bin`, written by
+//! `scripts/train_learned.py` from labelled tool descriptions (see
+//! docs/mcp-security.md for the training sets and the held-out figures).
+//! The file holds only bucket numbers and weights, no text. Users can load
+//! their own model with the same format ([`LinearModel::from_bytes`]).
+//!
+//! File format: the magic line `MCPSEC-LINEAR-1\n`, one line of JSON
+//! ([`Header`]), then `n` little-endian records of (u32 bucket, f32 weight).
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::tools::{Tool, schema_texts};
+
+/// The built-in model file.
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../data/learned.bin");
+
+const MAGIC: &[u8] = b"MCPSEC-LINEAR-1\n";
+/// Largest accepted `bits` (a 2^24-bucket table is 64 MiB).
+const MAX_BITS: u32 = 24;
+
+/// Why a model file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model file: does not start with {:?}", String::from_utf8_lossy(MAGIC).trim_end())]
+    Magic,
+    #[error("model file: header line: {0}")]
+    Header(String),
+    #[error("model file: {0}")]
+    Invalid(String),
+}
+
+/// The JSON header of a model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// log2 of the number of hash buckets.
+    pub bits: u32,
+    pub bias: f32,
+    /// Decision threshold on the probability, in (0, 1).
+    pub threshold: f32,
+    /// Whether word bigrams are features.
+    pub bigrams: bool,
+    /// Lengths of the character n-grams taken from each word padded with a
+    /// space on both sides (empty: none).
+    pub char_ngrams: Vec<usize>,
+    /// Number of (bucket, weight) records that follow.
+    pub n: usize,
+    /// Free text: what the model was trained on and when.
+    #[serde(default)]
+    pub trained: String,
+}
+
+/// A logistic-regression model over hashed text features.
+#[derive(Debug, Clone)]
+pub struct LinearModel {
+    header: Header,
+    weights: Vec<f32>,
+}
+
+/// A scored text: the probability and the buckets present.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub probability: f32,
+    pub margin: f32,
+}
+
+impl LinearModel {
+    /// The built-in model (parsed once).
+    pub fn builtin() -> &'static LinearModel {
+        static M: OnceLock<LinearModel> = OnceLock::new();
+        M.get_or_init(|| {
+            LinearModel::from_bytes(BUILTIN_MODEL).expect("the built-in model file is valid")
+        })
+    }
+
+    /// Parses and validates a model file.
+    pub fn from_bytes(b: &[u8]) -> Result<LinearModel, ModelError> {
+        let rest = b.strip_prefix(MAGIC).ok_or(ModelError::Magic)?;
+        let nl = rest
+            .iter()
+            .position(|&c| c == b'\n')
+            .ok_or_else(|| ModelError::Header("no end of line".into()))?;
+        let header: Header =
+            serde_json::from_slice(&rest[..nl]).map_err(|e| ModelError::Header(e.to_string()))?;
+        if header.bits == 0 || header.bits > MAX_BITS {
+            return Err(ModelError::Invalid(format!(
+                "bits {} not in 1..={MAX_BITS}",
+                header.bits
+            )));
+        }
+        if !(header.threshold > 0.0 && header.threshold < 1.0) {
+            return Err(ModelError::Invalid(format!(
+                "threshold {} not in (0, 1)",
+                header.threshold
+            )));
+        }
+        if !header.bias.is_finite() {
+            return Err(ModelError::Invalid("bias is not finite".into()));
+        }
+        if header.char_ngrams.iter().any(|&n| n == 0 || n > 16) {
+            return Err(ModelError::Invalid(
+                "char_ngrams: lengths must be 1 to 16".into(),
+            ));
+        }
+        let body = &rest[nl + 1..];
+        if body.len() != header.n.saturating_mul(8) {
+            return Err(ModelError::Invalid(format!(
+                "{} bytes of weights, header says {} records ({} bytes)",
+                body.len(),
+                header.n,
+                header.n.saturating_mul(8)
+            )));
+        }
+        let size = 1usize << header.bits;
+        let mut weights = vec![0f32; size];
+        for (i, rec) in body.chunks_exact(8).enumerate() {
+            let bucket = u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]) as usize;
+            let w = f32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
+            if bucket >= size {
+                return Err(ModelError::Invalid(format!(
+                    "record {i}: bucket {bucket} outside 2^{}",
+                    header.bits
+                )));
+            }
+            if !w.is_finite() {
+                return Err(ModelError::Invalid(format!(
+                    "record {i}: weight is not finite"
+                )));
+            }
+            weights[bucket] = w;
+        }
+        Ok(LinearModel { header, weights })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.header.threshold
+    }
+
+    /// The distinct buckets of the features of `text`, sorted.
+    pub fn buckets(&self, text: &str) -> Vec<u32> {
+        let mask = (1u32 << self.header.bits) - 1;
+        let mut out = Vec::new();
+        for_each_feature(text, &self.header, |f| out.push(fnv1a(f) & mask));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The sum of the weights of the buckets present in `text` (no bias).
+    pub fn sum(&self, text: &str) -> f32 {
+        self.buckets(text)
+            .iter()
+            .map(|&b| self.weights[b as usize])
+            .sum()
+    }
+
+    /// The model's probability that `text` (a [`tool_text`]) is poisoned.
+    pub fn score(&self, text: &str) -> Scored {
+        let margin = self.header.bias + self.sum(text);
+        Scored {
+            probability: sigmoid(margin),
+            margin,
+        }
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// FNV-1a, 32 bit.
+pub fn fnv1a(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in bytes {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The words of `text`: maximal runs of ASCII letters and digits, lowercased.
+/// Every other character separates words.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase())
+        .collect()
+}
+
+/// Calls `f` with the byte string of every feature of `text` (repeats
+/// included): `w <word>`, `b <word> <word>`, `c<n> <n-gram>`.
+fn for_each_feature(text: &str, h: &Header, mut f: impl FnMut(&[u8])) {
+    let ws = words(text);
+    let mut buf = Vec::with_capacity(64);
+    for (i, w) in ws.iter().enumerate() {
+        buf.clear();
+        buf.extend_from_slice(b"w ");
+        buf.extend_from_slice(w.as_bytes());
+        f(&buf);
+        if h.bigrams
+            && let Some(next) = ws.get(i + 1)
+        {
+            buf.clear();
+            buf.extend_from_slice(b"b ");
+            buf.extend_from_slice(w.as_bytes());
+            buf.push(b' ');
+            buf.extend_from_slice(next.as_bytes());
+            f(&buf);
+        }
+        if !h.char_ngrams.is_empty() {
+            let mut padded = Vec::with_capacity(w.len() + 2);
+            padded.push(b' ');
+            padded.extend_from_slice(w.as_bytes());
+            padded.push(b' ');
+            for &n in &h.char_ngrams {
+                for g in padded.windows(n) {
+                    buf.clear();
+                    buf.push(b'c');
+                    buf.extend_from_slice(n.to_string().as_bytes());
+                    buf.push(b' ');
+                    buf.extend_from_slice(g);
+                    f(&buf);
+                }
+            }
+        }
+    }
+}
+
+/// The texts of a tool the model reads, with their locations in the tool
+/// (`name`, `description`, `inputSchema.properties.x.description`…).
+pub fn tool_fields(tool: &Tool) -> Vec<(String, &str)> {
+    let mut out: Vec<(String, &str)> = vec![("name".into(), tool.name.as_str())];
+    if let Some(t) = &tool.title {
+        out.push(("title".into(), t));
+    }
+    if let Some(d) = &tool.description {
+        out.push(("description".into(), d));
+    }
+    if let Some(t) = tool.annotations.as_ref().and_then(|a| a.title.as_deref()) {
+        out.push(("annotations.title".into(), t));
+    }
+    if let Some(props) = tool
+        .input_schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+    {
+        for k in props.keys() {
+            out.push((format!("inputSchema.properties.{k}"), k.as_str()));
+        }
+    }
+    for st in schema_texts(&tool.input_schema, "inputSchema") {
+        out.push((st.location, st.text));
+    }
+    out
+}
+
+/// The text of a tool the model scores: its [`tool_fields`] joined by
+/// newlines ([`join_fields`]).
+pub fn tool_text(tool: &Tool) -> String {
+    join_fields(&tool_fields(tool))
+}
+
+/// Fields joined by newlines; a field with hidden characters or look-alike
+/// letters is read as the model would see it (hidden characters removed,
+/// look-alikes folded), so splitting words with U+200B does not evade.
+pub fn join_fields(fields: &[(String, &str)]) -> String {
+    let mut s = String::new();
+    for (i, (_, t)) in fields.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        if t.chars()
+            .any(|c| crate::text::needs_escape(c) || crate::text::confusable(c).is_some())
+        {
+            s.push_str(&crate::text::skeleton(t));
+        } else {
+            s.push_str(t);
+        }
+    }
+    s
+}
+
+/// The sentence of a tool that contributes most to its score: (location,
+/// byte range in that field's text).
+pub fn strongest_sentence<'a>(
+    model: &LinearModel,
+    fields: &[(String, &'a str)],
+) -> Option<(String, &'a str, usize, usize)> {
+    let mut best: Option<(f32, String, &'a str, usize, usize)> = None;
+    for (loc, text) in fields {
+        for (a, b, sentence) in crate::semantic::split_sentences(text) {
+            let s = model.sum(sentence);
+            if best.as_ref().is_none_or(|x| s > x.0) {
+                best = Some((s, loc.clone(), text, a, b));
+            }
+        }
+    }
+    best.map(|(_, l, t, a, b)| (l, t, a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(bias: f32, recs: &[(u32, f32)], extra: &str) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(
+            format!(
+                "{{\"bits\":8,\"bias\":{bias},\"threshold\":0.5,\"bigrams\":true,\"char_ngrams\":[]{extra},\"n\":{}}}\n",
+                recs.len()
+            )
+            .as_bytes(),
+        );
+        for (k, w) in recs {
+            b.extend_from_slice(&k.to_le_bytes());
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn fnv1a_reference_values() {
+        // Published FNV-1a 32-bit test vectors.
+        assert_eq!(fnv1a(b""), 0x811c9dc5);
+        assert_eq!(fnv1a(b"a"), 0xe40c292c);
+        assert_eq!(fnv1a(b"foobar"), 0xbf9cf968);
+    }
+
+    #[test]
+    fn words_are_ascii_lowercase_runs() {
+        assert_eq!(
+            words("Read ~/.ssh/ID_RSA, then café!"),
+            ["read", "ssh", "id", "rsa", "then", "caf"]
+        );
+    }
+
+    #[test]
+    fn scores_sum_distinct_buckets() {
+        let mask = 255;
+        let secret = fnv1a(b"w secret") & mask;
+        let pair = fnv1a(b"b do not") & mask;
+        let m = LinearModel::from_bytes(&model(-1.0, &[(secret, 2.0), (pair, 0.5)], "")).unwrap();
+        // "secret" twice counts once.
+        let s = m.score("secret SECRET");
+        assert!((s.margin - 1.0).abs() < 1e-6, "{s:?}");
+        let s = m.score("Do not; secret");
+        assert!((s.margin - 1.5).abs() < 1e-6, "{s:?}");
+        assert!(m.score("nothing here").probability < 0.5);
+    }
+
+    #[test]
+    fn bad_files_are_errors_not_panics() {
+        assert!(matches!(
+            LinearModel::from_bytes(b"nope"),
+            Err(ModelError::Magic)
+        ));
+        let mut short = model(0.0, &[(1, 1.0)], "");
+        short.pop();
+        assert!(matches!(
+            LinearModel::from_bytes(&short),
+            Err(ModelError::Invalid(_))
+        ));
+        assert!(matches!(
+            LinearModel::from_bytes(&model(0.0, &[(300, 1.0)], "")),
+            Err(ModelError::Invalid(_))
+        ));
+        assert!(matches!(
+            LinearModel::from_bytes(&model(0.0, &[], ",\"extra\":1")),
+            Err(ModelError::Header(_))
+        ));
+        assert!(matches!(
+            LinearModel::from_bytes(&model(0.0, &[(1, f32::NAN)], "")),
+            Err(ModelError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn builtin_model_loads() {
+        let m = LinearModel::builtin();
+        assert!(m.header().n > 0);
+    }
+}
