@@ -279,6 +279,83 @@ fn change(
     }
 }
 
+/// Source of the `mcp.tool_changed` events the platform publishes for
+/// submitted inventories.
+pub const INVENTORY_EVENT_SOURCE: &str = "mcpsec://mcp-inventory";
+/// Source of the `mcp.tool_changed` events `mcpsec mcp scan` publishes for
+/// changes against a local pin file.
+pub const PINS_EVENT_SOURCE: &str = "mcpsec://mcp-scan";
+
+/// The id of the `mcp.tool_changed` event announcing `change`: a UUIDv8
+/// made of the first 16 bytes of SHA-256 over the tenant, the event
+/// source, the `basis` of the comparison, the server, the item (`tool`,
+/// `prompt:<name>`…), the change kind and the old and new hashes (each
+/// length-prefixed). Publishing the same change again — a client retrying
+/// a submission whose store failed, a scan re-run against the same pins —
+/// gives the same id, and the platform records an event once per
+/// `(tenant, id)`.
+///
+/// `basis` names what was compared against: the platform passes the
+/// replaced inventory's `updated_at` (`None` for a new server), so a change
+/// that happens again later (A→B, back to A, then A→B again) is a new
+/// event; pin comparisons pass `None` (the same deviation from the same
+/// pins is one event, however often it is scanned).
+pub fn tool_change_event_id(
+    tenant: &str,
+    source: &str,
+    basis: Option<&str>,
+    change: &McpToolChanged,
+) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut field = |v: Option<&str>| match v {
+        None => h.update([0u8]),
+        Some(s) => {
+            h.update([1u8]);
+            h.update((s.len() as u64).to_be_bytes());
+            h.update(s.as_bytes());
+        }
+    };
+    let kind = match change.change {
+        ToolChange::Added => "added",
+        ToolChange::Removed => "removed",
+        ToolChange::Changed => "changed",
+    };
+    field(Some("mcp.tool_changed/v1"));
+    field(Some(tenant));
+    field(Some(source));
+    field(basis);
+    field(Some(&change.server));
+    field(Some(&change.tool));
+    field(Some(kind));
+    field(change.old_hash.as_deref());
+    field(change.new_hash.as_deref());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// The `mcp.tool_changed` event announcing `change` (subject = the
+/// server), with the id of [`tool_change_event_id`].
+pub fn tool_change_event(
+    tenant: &TenantId,
+    source: &str,
+    basis: Option<&str>,
+    change: &McpToolChanged,
+) -> crate::event::Event {
+    let mut e = crate::event::Event::new(
+        tenant.clone(),
+        source,
+        Some(change.server.clone()),
+        change,
+    );
+    e.id = tool_change_event_id(tenant.as_str(), source, basis, change);
+    e
+}
+
 /// MCP inventories of every tenant.
 #[async_trait]
 pub trait McpInventoryStore: Send + Sync + 'static {
@@ -392,6 +469,61 @@ mod tests {
             ]
         );
         assert_eq!(diff_inventories(None, &old).len(), 3);
+    }
+
+    #[test]
+    fn tool_change_event_ids_are_deterministic() {
+        let c = McpToolChanged {
+            server: "gh".into(),
+            tool: "create_issue".into(),
+            change: ToolChange::Changed,
+            old_hash: Some("sha256:aa".into()),
+            new_hash: Some("sha256:bb".into()),
+        };
+        let id = |t: &str, s: &str, b: Option<&str>, c: &McpToolChanged| {
+            tool_change_event_id(t, s, b, c)
+        };
+        let base = id("acme", INVENTORY_EVENT_SOURCE, Some("t1"), &c);
+        // The same change gives the same id, and it is a valid UUIDv8.
+        assert_eq!(base, id("acme", INVENTORY_EVENT_SOURCE, Some("t1"), &c));
+        let u = uuid::Uuid::parse_str(&base).unwrap();
+        assert_eq!(u.get_version_num(), 8);
+        assert_eq!(u.get_variant(), uuid::Variant::RFC4122);
+        // Anything that identifies the change changes the id.
+        let mut others = vec![
+            id("other", INVENTORY_EVENT_SOURCE, Some("t1"), &c),
+            id("acme", PINS_EVENT_SOURCE, Some("t1"), &c),
+            id("acme", INVENTORY_EVENT_SOURCE, Some("t2"), &c),
+            id("acme", INVENTORY_EVENT_SOURCE, None, &c),
+        ];
+        let variants: [fn(&mut McpToolChanged); 6] = [
+            |c| c.server = "gl".into(),
+            |c| c.tool = "prompt:create_issue".into(),
+            |c| c.change = ToolChange::Added,
+            |c| c.old_hash = Some("sha256:ab".into()),
+            |c| c.new_hash = Some("sha256:bc".into()),
+            |c| c.old_hash = None,
+        ];
+        for f in variants {
+            let mut d = c.clone();
+            f(&mut d);
+            others.push(id("acme", INVENTORY_EVENT_SOURCE, Some("t1"), &d));
+        }
+        // Field boundaries are unambiguous ("ab" + "c" vs "a" + "bc").
+        let mut d = c.clone();
+        d.server = "g".into();
+        d.tool = "hcreate_issue".into();
+        others.push(id("acme", INVENTORY_EVENT_SOURCE, Some("t1"), &d));
+        let distinct: std::collections::BTreeSet<&String> = others.iter().collect();
+        assert_eq!(distinct.len(), others.len(), "{others:?}");
+        assert!(!others.contains(&base));
+        // The event carries the id.
+        let tenant = TenantId::new("acme").unwrap();
+        let e = tool_change_event(&tenant, INVENTORY_EVENT_SOURCE, Some("t1"), &c);
+        assert_eq!(e.id, base);
+        assert_eq!(e.subject.as_deref(), Some("gh"));
+        assert_eq!(e.source, INVENTORY_EVENT_SOURCE);
+        assert_eq!(e.event_type, crate::event::EventType::McpToolChanged);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //!
 //! Order per server: read the stored inventory, publish the changes against
 //! it, then replace it. A failed publish stores nothing (the client retries
-//! and the same changes are published again: at least once). If another
+//! and the same changes are published again: at least once, and with the
+//! same event ids — derived from the tenant, the replaced inventory's
+//! `updated_at` and the change — so the worker records them once). If another
 //! submission replaced the inventory in between, the changes against the
 //! one actually replaced that were not published yet are published too.
 
@@ -22,8 +24,8 @@ use chrono::{DateTime, Utc};
 use mcpsec_core::ErrorCode;
 use mcpsec_core::event::{Event, McpToolChanged};
 use mcpsec_core::mcp::{
-    MAX_SERVER_NAME_LEN, McpInventory, McpStoredTool, diff_inventories, stored_tool,
-    valid_server_name,
+    INVENTORY_EVENT_SOURCE, MAX_SERVER_NAME_LEN, McpInventory, McpStoredTool, diff_inventories,
+    stored_tool, tool_change_event, valid_server_name,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -191,17 +193,22 @@ fn inventory_of(
     })
 }
 
-fn change_events(tenant: &mcpsec_core::TenantId, changes: &[McpToolChanged]) -> Vec<Event> {
+/// The events announcing `changes` against `basis` (the inventory they were
+/// computed from): their ids are derived from the tenant, the basis's
+/// `updated_at` and the change ([`tool_change_event_id`]), so a client
+/// retrying a submission whose store failed publishes the same ids again
+/// and the worker records each change once.
+///
+/// [`tool_change_event_id`]: mcpsec_core::mcp::tool_change_event_id
+fn change_events(
+    tenant: &mcpsec_core::TenantId,
+    basis: Option<&McpInventory>,
+    changes: &[McpToolChanged],
+) -> Vec<Event> {
+    let basis = basis.map(|b| b.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
     changes
         .iter()
-        .map(|c| {
-            Event::new(
-                tenant.clone(),
-                "mcpsec://mcp-inventory",
-                Some(c.server.clone()),
-                c,
-            )
-        })
+        .map(|c| tool_change_event(tenant, INVENTORY_EVENT_SOURCE, basis.as_deref(), c))
         .collect()
 }
 
@@ -264,7 +271,7 @@ pub(super) async fn submit_inventories(
     for inv in invs {
         let before = store.get_mcp_inventory(&tenant, &inv.server).await?;
         let mut changes = diff_inventories(before.as_ref(), &inv);
-        let mut events = change_events(&tenant, &changes);
+        let mut events = change_events(&tenant, before.as_ref(), &changes);
         s.publish(&events).await?;
         let replaced = store.put_mcp_inventory(&inv).await?;
         if replaced != before {
@@ -274,7 +281,7 @@ pub(super) async fn submit_inventories(
                 .into_iter()
                 .filter(|c| !changes.contains(c))
                 .collect();
-            let more = change_events(&tenant, &extra);
+            let more = change_events(&tenant, replaced.as_ref(), &extra);
             if let Err(e) = s.publish(&more).await {
                 tracing::warn!(%tenant, server = %inv.server, error = %e.message, "publishing tool changes of a concurrent submission failed");
             } else {
