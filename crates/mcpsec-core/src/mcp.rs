@@ -346,12 +346,8 @@ pub fn tool_change_event(
     basis: Option<&str>,
     change: &McpToolChanged,
 ) -> crate::event::Event {
-    let mut e = crate::event::Event::new(
-        tenant.clone(),
-        source,
-        Some(change.server.clone()),
-        change,
-    );
+    let mut e =
+        crate::event::Event::new(tenant.clone(), source, Some(change.server.clone()), change);
     e.id = tool_change_event_id(tenant.as_str(), source, basis, change);
     e
 }

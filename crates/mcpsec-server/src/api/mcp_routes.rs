@@ -205,7 +205,10 @@ fn change_events(
     basis: Option<&McpInventory>,
     changes: &[McpToolChanged],
 ) -> Vec<Event> {
-    let basis = basis.map(|b| b.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
+    let basis = basis.map(|b| {
+        b.updated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    });
     changes
         .iter()
         .map(|c| tool_change_event(tenant, INVENTORY_EVENT_SOURCE, basis.as_deref(), c))
