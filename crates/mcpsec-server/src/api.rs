@@ -375,6 +375,12 @@ fn tenant_param(raw: &str) -> Result<TenantId, ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, format!("tenant {raw:?}: {e}")))
 }
 
+/// The one message for a tenant that does not exist (a route's `{tenant}`
+/// or an event's `tenant`).
+fn no_such_tenant(tenant: &TenantId) -> String {
+    format!("tenant {:?} does not exist", tenant.as_str())
+}
+
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
         .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.body_text()))
@@ -572,6 +578,17 @@ impl AppState {
         Ok(found)
     }
 
+    /// The tenant named by a route's `{tenant}`, resolved first (before the
+    /// route's other parameters and its body): 400 `invalid_argument` if it
+    /// is not a valid tenant id, 404 `not_found` if no such tenant exists.
+    async fn existing_tenant(&self, raw: &str) -> Result<TenantId, ApiError> {
+        let tenant = tenant_param(raw)?;
+        if !self.tenant_exists(&tenant).await? {
+            return Err(ApiError::new(ErrorCode::NotFound, no_such_tenant(&tenant)));
+        }
+        Ok(tenant)
+    }
+
     /// Publishes events; returns once the bus has made them durable.
     async fn publish(&self, events: &[Event]) -> Result<(), ApiError> {
         let mut messages = Vec::with_capacity(events.len());
@@ -671,7 +688,7 @@ impl AppState {
                     errors.push(ItemError {
                         index,
                         code: ErrorCode::InvalidEvent,
-                        message: format!("tenant {:?} does not exist", e.tenant.as_str()),
+                        message: no_such_tenant(&e.tenant),
                     });
                 }
             }

@@ -205,8 +205,8 @@ async fn alerts_dedup_rules_api_and_entities() {
             .contains("frobnicate"),
         "{body}"
     );
-    let (status, _) = put_rule(&c, &s, "nope", "r", WHOAMI).await;
-    assert_eq!(status, 404);
+    let (status, body) = put_rule(&c, &s, "nope", "r", WHOAMI).await;
+    assert_no_such_tenant(status, &body, "nope");
 
     // A rule added through the API matches without a restart.
     let mimikatz = "title: Mimikatz Command Line\nid: e2e-api-mimikatz\nlevel: critical\ntags: [attack.credential_access, attack.t1003.001]\nlogsource: {product: windows, category: process_creation}\ndetection: {s: {CommandLine|contains: 'sekurlsa::'}, condition: s}\n";

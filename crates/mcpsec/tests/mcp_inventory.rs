@@ -186,7 +186,14 @@ async fn inventories_are_stored_and_changes_published() {
             .json(&json!({"servers": [{"server": "x"}]})),
     )
     .await;
-    assert_eq!(st, 404, "{v}");
+    assert_no_such_tenant(st, &v, "nope");
+    // The tenant is resolved before the body is read.
+    let (st, v) = send(
+        c.post(s.url("/api/v1/tenants/nope/mcp/inventories"))
+            .json(&json!({"servers": []})),
+    )
+    .await;
+    assert_no_such_tenant(st, &v, "nope");
 
     // The routes are in the OpenAPI document.
     let (_, spec) = send(c.get(s.url("/api/v1/openapi.json"))).await;

@@ -242,6 +242,21 @@ async fn posture_scans_trend_compliance_and_access() {
     .await;
     assert_eq!(st, 400);
 
+    // A tenant that does not exist: 404 naming it, resolved before the
+    // route's other parameters.
+    let (st, v) = send(
+        c.post(s.url("/api/v1/tenants/nope/assets/cluster-prod/posture/scans?kind=kubernetes"))
+            .body(FIXED),
+    )
+    .await;
+    assert_no_such_tenant(st, &v, "nope");
+    let (st, v) = send(
+        c.post(s.url("/api/v1/tenants/nope/assets/a%2Fb/posture/scans?kind=kubernetes"))
+            .body(FIXED),
+    )
+    .await;
+    assert_no_such_tenant(st, &v, "nope");
+
     // Access: another tenant's key and a read-only key.
     let other = client_with_key(&create_key(&c, &s.base, "other", "admin").await.1);
     let (st, _) = send(other.get(s.url("/api/v1/tenants/acme/assets/cluster-prod/posture"))).await;
@@ -327,6 +342,12 @@ async fn custom_policies_per_tenant() {
     );
     let (st, v) = send(c.get(&policies)).await;
     assert_eq!((st, v["items"].as_array().unwrap().len()), (200, 0), "{v}");
+    let (st, v) = send(
+        c.put(s.url("/api/v1/tenants/nope/posture/policies/ACME-001"))
+            .body(TEAM_LABEL),
+    )
+    .await;
+    assert_no_such_tenant(st, &v, "nope");
 
     let (st, v) = send(c.put(format!("{policies}/ACME-001")).body(TEAM_LABEL)).await;
     assert_eq!(st, 201, "{v}");

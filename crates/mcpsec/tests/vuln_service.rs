@@ -99,6 +99,17 @@ async fn sbom_upload_findings_resolution_rematch_and_triage() {
     assert_eq!(st, 400, "{v}");
     assert!(v.to_string().contains("line"), "{v}");
 
+    // A tenant that does not exist: 404 naming it.
+    let (st, v) = upload(&c, &s.base, "nope", sbom(&[("lodash", "4.17.20")])).await;
+    assert_no_such_tenant(st, &v, "nope");
+    let r = c
+        .post(s.url("/api/v1/tenants/nope/rematch"))
+        .send()
+        .await
+        .unwrap();
+    let st = r.status().as_u16();
+    assert_no_such_tenant(st, &r.json().await.unwrap(), "nope");
+
     // First upload: lodash 4.17.20 is vulnerable.
     let (st, v) = upload(
         &c,

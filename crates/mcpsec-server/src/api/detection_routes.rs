@@ -36,20 +36,6 @@ fn capability(s: &super::AppState) -> Result<&dyn DetectionCapability, ApiError>
     })
 }
 
-async fn existing_tenant(
-    s: &super::AppState,
-    raw: &str,
-) -> Result<mcpsec_core::TenantId, ApiError> {
-    let tenant = tenant_param(raw)?;
-    if !s.tenant_exists(&tenant).await? {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("tenant {raw:?} does not exist"),
-        ));
-    }
-    Ok(tenant)
-}
-
 fn rule_id_param(id: &str) -> Result<(), ApiError> {
     if valid_rule_id(id) {
         Ok(())
@@ -83,7 +69,7 @@ pub(super) async fn put_rule(
     Path((tenant, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let tenant = existing_tenant(&s, &tenant).await?;
+    let tenant = s.existing_tenant(&tenant).await?;
     rule_id_param(&id)?;
     let bytes = super::body_bytes(body)?;
     if bytes.len() > MAX_RULE_BYTES {

@@ -232,7 +232,7 @@ pub(super) async fn submit_inventories(
     Path(tenant): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_param(&tenant)?;
+    let tenant = s.existing_tenant(&tenant).await?;
     let bytes = super::body_bytes(body)?;
     let sub: InventorySubmission = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
@@ -244,12 +244,6 @@ pub(super) async fn submit_inventories(
         return Err(ApiError::new(
             ErrorCode::InvalidArgument,
             format!("servers: 1 to {MAX_SERVERS} servers per submission"),
-        ));
-    }
-    if !s.tenant_exists(&tenant).await? {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("tenant {tenant} does not exist"),
         ));
     }
     // Validate everything before storing anything.

@@ -279,15 +279,9 @@ pub(super) async fn create_scan(
     q: Result<Query<ScanParams>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_param(&tenant)?;
+    let tenant = s.existing_tenant(&tenant).await?;
     let asset = asset_param(&asset)?;
     let q = query(q)?;
-    if !s.tenant_exists(&tenant).await? {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("tenant {tenant} does not exist"),
-        ));
-    }
     let inputs = read_inputs(body, q)?;
     let cap = capability(&s)?;
     let custom = custom_policies(&s, &tenant).await?;
@@ -591,14 +585,8 @@ pub(super) async fn put_policy(
     Path((tenant, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_param(&tenant)?;
+    let tenant = s.existing_tenant(&tenant).await?;
     let id = policy_id_param(&id)?;
-    if !s.tenant_exists(&tenant).await? {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("tenant {tenant} does not exist"),
-        ));
-    }
     let bytes = super::body_bytes(body)?;
     if bytes.len() > MAX_POLICY_SOURCE_LEN {
         return Err(ApiError::new(

@@ -66,19 +66,13 @@ pub(super) async fn upload_sbom(
     Path((tenant, project)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_param(&tenant)?;
+    let tenant = s.existing_tenant(&tenant).await?;
     if !valid_asset_id(&project) {
         return Err(ApiError::new(
             ErrorCode::InvalidArgument,
             format!(
                 "project {project:?}: 1 to 128 characters of letters, digits, '-', '_', '.' and ':'"
             ),
-        ));
-    }
-    if !s.tenant_exists(&tenant).await? {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("tenant {tenant} does not exist"),
         ));
     }
     let bytes = super::body_bytes(body)?;
@@ -172,13 +166,7 @@ pub(super) async fn rematch(
     State(s): Shared,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_param(&tenant)?;
-    if !s.tenant_exists(&tenant).await? {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("tenant {tenant} does not exist"),
-        ));
-    }
+    let tenant = s.existing_tenant(&tenant).await?;
     let cap = capability(&s)?;
     let prefix = ObjectKey::new("sboms")
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("object key: {e}")))?;

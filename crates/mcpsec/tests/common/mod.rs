@@ -184,6 +184,18 @@ pub async fn create_key(
     )
 }
 
+/// Asserts the answer of a route whose `{tenant}` does not exist: 404
+/// `not_found` with the server's one message naming the tenant.
+pub fn assert_no_such_tenant(status: u16, body: &serde_json::Value, tenant: &str) {
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        format!("tenant {tenant:?} does not exist"),
+        "{body}"
+    );
+}
+
 pub async fn create_tenant(c: &reqwest::Client, base: &str, id: &str) {
     let r = c
         .post(format!("{base}/api/v1/tenants"))
