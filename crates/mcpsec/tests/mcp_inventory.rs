@@ -11,12 +11,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-async fn send(r: reqwest::RequestBuilder) -> (u16, Value) {
-    let r = r.send().await.unwrap();
-    let st = r.status().as_u16();
-    (st, r.json().await.unwrap_or(Value::Null))
-}
-
 fn tool(name: &str, description: &str) -> Value {
     json!({"name": name, "description": description,
         "inputSchema": {"type": "object", "properties": {"q": {"type": "string"}}}})

@@ -68,12 +68,6 @@ spec:
           readinessProbe: {httpGet: {path: /, port: 8080}}
 "#;
 
-async fn send(r: reqwest::RequestBuilder) -> (u16, Value) {
-    let r = r.send().await.unwrap();
-    let st = r.status().as_u16();
-    (st, r.json().await.unwrap_or(Value::Null))
-}
-
 fn framework_score(summary: &Value, id: &str) -> f64 {
     summary["frameworks"]
         .as_array()

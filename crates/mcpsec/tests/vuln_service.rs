@@ -63,15 +63,12 @@ fn find<'a>(fs: &'a [Value], rule: &str) -> Option<&'a Value> {
 }
 
 async fn upload(c: &reqwest::Client, base: &str, tenant: &str, body: String) -> (u16, Value) {
-    let r = c
-        .post(format!("{base}/api/v1/tenants/{tenant}/projects/web/sboms"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let st = r.status().as_u16();
-    (st, r.json().await.unwrap_or(Value::Null))
+    send(
+        c.post(format!("{base}/api/v1/tenants/{tenant}/projects/web/sboms"))
+            .header("content-type", "application/json")
+            .body(body),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -102,13 +99,8 @@ async fn sbom_upload_findings_resolution_rematch_and_triage() {
     // A tenant that does not exist: 404 naming it.
     let (st, v) = upload(&c, &s.base, "nope", sbom(&[("lodash", "4.17.20")])).await;
     assert_no_such_tenant(st, &v, "nope");
-    let r = c
-        .post(s.url("/api/v1/tenants/nope/rematch"))
-        .send()
-        .await
-        .unwrap();
-    let st = r.status().as_u16();
-    assert_no_such_tenant(st, &r.json().await.unwrap(), "nope");
+    let (st, v) = send(c.post(s.url("/api/v1/tenants/nope/rematch"))).await;
+    assert_no_such_tenant(st, &v, "nope");
 
     // First upload: lodash 4.17.20 is vulnerable.
     let (st, v) = upload(
@@ -182,13 +174,8 @@ async fn sbom_upload_findings_resolution_rematch_and_triage() {
     // A new advisory + rematch raises a finding on the stored upload, and
     // does not reopen the upgraded component's finding.
     import(&data, dir.path(), "TEST-SVC-0002", "minimist", "1.2.6");
-    let r = c
-        .post(s.url("/api/v1/tenants/acme/rematch"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let v: Value = r.json().await.unwrap();
+    let (st, v) = send(c.post(s.url("/api/v1/tenants/acme/rematch"))).await;
+    assert_eq!(st, 202, "{v}");
     assert_eq!(v["projects"], 1, "{v}");
     eventually(30, "finding for minimist after rematch", || async {
         let fs = findings(&c, &s.base, "acme").await;
@@ -248,23 +235,12 @@ async fn sbom_upload_findings_resolution_rematch_and_triage() {
     assert_eq!(f["status_reason"], "upgrade planned next sprint");
 
     // Another tenant's key can neither upload to nor re-match acme.
-    let r = c
-        .post(s.url("/api/v1/tenants/other/api-keys"))
-        .json(&json!({"name": "other admin", "role": "admin"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let key: Value = r.json().await.unwrap();
-    let other = client_with_key(key["key"].as_str().unwrap());
+    let (_, key) = create_key(&c, &s.base, "other", "admin").await;
+    let other = client_with_key(&key);
     let (st, _) = upload(&other, &s.base, "acme", sbom(&[("lodash", "1.0.0")])).await;
     assert!(st == 403 || st == 404, "cross-tenant upload got {st}");
-    let r = other
-        .post(s.url("/api/v1/tenants/acme/rematch"))
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(r.status().as_u16(), 403 | 404));
+    let (st, _) = send(other.post(s.url("/api/v1/tenants/acme/rematch"))).await;
+    assert!(matches!(st, 403 | 404), "cross-tenant rematch got {st}");
     // Its own tenant works, and sees none of acme's findings.
     let (st, v) = upload(&other, &s.base, "other", sbom(&[("left-pad", "1.0.0")])).await;
     assert_eq!(st, 202, "{v}");
@@ -285,12 +261,6 @@ fn osv_aliased(id: &str, cve: &str, pkg: &str, fixed: &str, cvss: &str) -> Strin
         }]
     })
     .to_string()
-}
-
-async fn get_json(c: &reqwest::Client, url: String) -> Value {
-    let r = c.get(&url).send().await.unwrap();
-    assert_eq!(r.status(), 200, "{url}");
-    r.json().await.unwrap()
 }
 
 fn rules(v: &Value) -> Vec<String> {

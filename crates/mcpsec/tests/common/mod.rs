@@ -184,6 +184,21 @@ pub async fn create_key(
     )
 }
 
+/// Sends `r`; returns the status and the JSON body (`Null` when the body is
+/// not JSON).
+pub async fn send(r: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let r = r.send().await.unwrap();
+    let st = r.status().as_u16();
+    (st, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// `GET url`, asserting 200; returns the JSON body.
+pub async fn get_json(c: &reqwest::Client, url: String) -> serde_json::Value {
+    let r = c.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    r.json().await.unwrap()
+}
+
 /// Asserts the answer of a route whose `{tenant}` does not exist: 404
 /// `not_found` with the server's one message naming the tenant.
 pub fn assert_no_such_tenant(status: u16, body: &serde_json::Value, tenant: &str) {
