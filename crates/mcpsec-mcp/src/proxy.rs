@@ -245,7 +245,72 @@ pub struct ProxyEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     ToolsList,
-    ToolsCall { tool: String },
+    ToolsCall {
+        tool: String,
+    },
+    /// Only tracked when inventories are submitted
+    /// ([`Guard::with_inventory_submission`]): responses passed through
+    /// unchanged, recorded for the inventory.
+    Initialize,
+    PromptsList,
+    ResourcesList,
+    ResourceTemplatesList,
+}
+
+/// Most items per list the proxy records for an inventory (the platform's
+/// limit per server and list).
+pub const MAX_INVENTORY_ITEMS: usize = 5000;
+
+/// What the proxy has seen of its server, submitted to the platform's
+/// `POST …/mcp/inventories` by [`submit_inventories`]. A list the proxy has
+/// not seen (`None`) is taken from the platform's stored inventory, so a
+/// client that never lists prompts does not make them look removed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SeenInventory {
+    pub server: String,
+    /// The `initialize` result (`serverInfo`, `capabilities`…).
+    pub server_info: Option<Value>,
+    pub tools: Vec<Value>,
+    pub prompts: Option<Vec<Value>>,
+    pub resources: Option<Vec<Value>>,
+    pub resource_templates: Option<Vec<Value>>,
+}
+
+impl SeenInventory {
+    /// `sha256:` of the canonical JSON: equal for the same lists in any key order.
+    pub fn hash(&self) -> String {
+        use sha2::Digest as _;
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        let d = sha2::Sha256::digest(mcpsec_core::mcp::canonical_json(&v).as_bytes());
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+}
+
+/// The receiving end of [`Guard::with_inventory_submission`], for
+/// [`submit_inventories`].
+pub struct InventoryFeed {
+    rx: tokio::sync::watch::Receiver<Option<SeenInventory>>,
+    submitted: Arc<Mutex<Option<String>>>,
+}
+
+/// The guard's side of inventory submission: the latest complete inventory
+/// (a `watch` channel holds one value: bounded, the newest wins) and the
+/// hash of the last one the platform accepted.
+struct InventorySink {
+    tx: tokio::sync::watch::Sender<Option<SeenInventory>>,
+    submitted: Arc<Mutex<Option<String>>>,
+}
+
+/// Lists being recorded for the inventory.
+#[derive(Default)]
+struct Seen {
+    inv: SeenInventory,
+    tools_seen: bool,
+    /// Pages of a paginated list so far, per list kind.
+    pages: HashMap<&'static str, Vec<Value>>,
+    /// Ids of list requests that carried a `cursor` (later pages).
+    continued: HashSet<String>,
 }
 
 /// What to do with a client message.
@@ -273,6 +338,8 @@ pub struct Guard {
     pins: Option<PinFile>,
     state: Mutex<State>,
     events: Option<tokio::sync::mpsc::Sender<ProxyEvent>>,
+    inventory: Option<InventorySink>,
+    seen: Mutex<Seen>,
 }
 
 #[derive(Default)]
@@ -330,6 +397,81 @@ impl Guard {
             pins,
             state: Mutex::new(State::default()),
             events: None,
+            inventory: None,
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// Also records what the server lists (`initialize`, `tools/list`,
+    /// `prompts/list`, `resources/list`, `resources/templates/list`, pages
+    /// joined) and, after each complete `tools/list` (or another list once
+    /// the tools are known) whose inventory differs from the last one the
+    /// platform accepted, hands it to the returned feed for
+    /// [`submit_inventories`]. Never blocks or changes the relayed messages.
+    pub fn with_inventory_submission(mut self) -> (Guard, InventoryFeed) {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        let submitted: Arc<Mutex<Option<String>>> = Arc::default();
+        self.inventory = Some(InventorySink {
+            tx,
+            submitted: submitted.clone(),
+        });
+        (self, InventoryFeed { rx, submitted })
+    }
+
+    /// Records a list response (or `initialize`) for the inventory.
+    fn record(&self, pending: &Pending, msg: &Value) {
+        let Some(sink) = &self.inventory else { return };
+        let Some(result) = msg.get("result") else {
+            return;
+        };
+        let (kind, key) = match pending {
+            Pending::ToolsList => ("tools", "tools"),
+            Pending::PromptsList => ("prompts", "prompts"),
+            Pending::ResourcesList => ("resources", "resources"),
+            Pending::ResourceTemplatesList => ("resource_templates", "resourceTemplates"),
+            Pending::Initialize => {
+                let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+                seen.inv.server_info = Some(result.clone());
+                return;
+            }
+            Pending::ToolsCall { .. } => return,
+        };
+        let Some(Value::Array(items)) = result.get(key) else {
+            return;
+        };
+        let id = msg.get("id").map(Value::to_string).unwrap_or_default();
+        let more = result
+            .get("nextCursor")
+            .is_some_and(|c| c.as_str().is_some_and(|c| !c.is_empty()));
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let continued = seen.continued.remove(&id);
+        let page = seen.pages.entry(kind).or_default();
+        if !continued {
+            page.clear();
+        }
+        page.extend(items.iter().cloned());
+        page.truncate(MAX_INVENTORY_ITEMS);
+        if more {
+            return;
+        }
+        let list = std::mem::take(page);
+        match kind {
+            "tools" => {
+                seen.inv.tools = list;
+                seen.tools_seen = true;
+            }
+            "prompts" => seen.inv.prompts = Some(list),
+            "resources" => seen.inv.resources = Some(list),
+            _ => seen.inv.resource_templates = Some(list),
+        }
+        if !seen.tools_seen {
+            return;
+        }
+        seen.inv.server = self.server.clone();
+        let hash = seen.inv.hash();
+        let submitted = sink.submitted.lock().unwrap_or_else(|e| e.into_inner());
+        if submitted.as_deref() != Some(hash.as_str()) {
+            sink.tx.send_replace(Some(seen.inv.clone()));
         }
     }
 
@@ -394,8 +536,27 @@ impl Guard {
             id: id.clone(),
             pending,
         };
+        if self.inventory.is_some()
+            && let Some(id) = &id
+            && method.ends_with("/list")
+            && obj
+                .get("params")
+                .and_then(|p| p.get("cursor"))
+                .is_some_and(|c| !c.is_null())
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.continued.len() >= 1024 {
+                seen.continued.clear();
+            }
+            seen.continued.insert(id.to_string());
+        }
+        let listed = |p| forward(self.inventory.as_ref().and(id.as_ref()).map(|_| p));
         match method {
             "tools/list" if id.is_some() => forward(Some(Pending::ToolsList)),
+            "initialize" => listed(Pending::Initialize),
+            "prompts/list" => listed(Pending::PromptsList),
+            "resources/list" => listed(Pending::ResourcesList),
+            "resources/templates/list" => listed(Pending::ResourceTemplatesList),
             "tools/call" => {
                 let params = obj.get("params").cloned().unwrap_or(Value::Null);
                 let tool = params
@@ -526,8 +687,15 @@ impl Guard {
             return Some(text.to_string());
         }
         match pending {
-            Pending::ToolsList => self.filter_list(&mut msg),
+            Pending::ToolsList => {
+                self.record(pending, &msg);
+                self.filter_list(&mut msg)
+            }
             Pending::ToolsCall { tool } => self.filter_result(&mut msg, tool),
+            _ => {
+                self.record(pending, &msg);
+                return Some(text.to_string());
+            }
         }
         Some(msg.to_string())
     }
@@ -1122,10 +1290,14 @@ pub async fn post_tool_changes(
         .build()
         .map_err(|e| e.to_string())?;
     let url = format!("{}/api/v1/events", platform.trim_end_matches('/'));
+    // Deterministic ids: re-running the scan (or retrying this post) with
+    // the same deviation from the same pins is recorded once.
+    let src = mcpsec_core::mcp::PINS_EVENT_SOURCE;
     let events: Vec<Value> = changes
         .iter()
         .map(|c| {
-            json!({"type": "mcp.tool_changed", "source": "mcpsec://mcp-scan", "tenant": tenant,
+            let id = mcpsec_core::mcp::tool_change_event_id(tenant, src, None, c);
+            json!({"id": id, "type": "mcp.tool_changed", "source": src, "tenant": tenant,
                    "subject": c.server, "data": c})
         })
         .collect();
@@ -1181,4 +1353,142 @@ pub async fn post_events(
             return;
         }
     }
+}
+
+/// Submits the inventories a guard records
+/// ([`Guard::with_inventory_submission`]) to the platform's
+/// `POST {platform}/api/v1/tenants/{tenant}/mcp/inventories` (source
+/// `mcp-proxy`), one at a time, the newest only, skipping one equal to the
+/// last accepted. Lists the proxy has not seen are taken from the
+/// platform's stored inventory (`GET …/mcp/servers/{server}`; none when it
+/// answers 404 or cannot be read). Failures are logged as warnings; the
+/// next list the proxy relays tries again. Ends when the guard is dropped.
+pub async fn submit_inventories(
+    mut feed: InventoryFeed,
+    platform: String,
+    api_key: String,
+    tenant: String,
+) {
+    crate::connect::install_crypto_provider();
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot build the HTTP client for MCP inventories");
+            return;
+        }
+    };
+    let base = format!(
+        "{}/api/v1/tenants/{tenant}/mcp",
+        platform.trim_end_matches('/')
+    );
+    // The platform's stored inventory, read once (for the lists not seen).
+    let mut stored: Option<Value> = None;
+    while feed.rx.changed().await.is_ok() {
+        let Some(inv) = feed.rx.borrow_and_update().clone() else {
+            continue;
+        };
+        let hash = inv.hash();
+        if feed
+            .submitted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref()
+            == Some(hash.as_str())
+        {
+            continue;
+        }
+        let unseen = inv.server_info.is_none()
+            || inv.prompts.is_none()
+            || inv.resources.is_none()
+            || inv.resource_templates.is_none();
+        if unseen && stored.is_none() {
+            stored = Some(stored_inventory(&client, &base, &api_key, &inv.server).await);
+        }
+        let st = stored.as_ref().unwrap_or(&Value::Null);
+        let or_stored = |v: &Option<Vec<Value>>, k: &str| match v {
+            Some(v) => Value::Array(v.clone()),
+            None => st.get(k).cloned().unwrap_or_else(|| json!([])),
+        };
+        let body = json!({"source": "mcp-proxy", "servers": [{
+            "server": inv.server,
+            "server_info": inv.server_info.clone()
+                .unwrap_or_else(|| st.get("server_info").cloned().unwrap_or(Value::Null)),
+            "tools": inv.tools,
+            "prompts": or_stored(&inv.prompts, "prompts"),
+            "resources": or_stored(&inv.resources, "resources"),
+            "resource_templates": or_stored(&inv.resource_templates, "resource_templates"),
+        }]});
+        let url = format!("{base}/inventories");
+        match post_json(&client, &url, &api_key, &body).await {
+            Ok(v) => {
+                let changes = v["servers"][0]["changes"].as_array().map_or(0, Vec::len);
+                tracing::info!(server = %inv.server, tools = inv.tools.len(), changes, "MCP inventory submitted to the platform");
+                *feed.submitted.lock().unwrap_or_else(|e| e.into_inner()) = Some(hash);
+            }
+            Err(e) => {
+                tracing::warn!(server = %inv.server, error = %e, "cannot submit the MCP inventory to the platform")
+            }
+        }
+    }
+}
+
+/// The platform's stored inventory of `server` (`Null` when there is none
+/// or it cannot be read; the latter is logged).
+async fn stored_inventory(
+    client: &reqwest::Client,
+    base: &str,
+    api_key: &str,
+    server: &str,
+) -> Value {
+    let mut url = match reqwest::Url::parse(&format!("{base}/servers")) {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(base, error = %e, "bad platform URL");
+            return Value::Null;
+        }
+    };
+    if let Ok(mut segs) = url.path_segments_mut() {
+        segs.push(server);
+    }
+    let url = url.to_string();
+    match client.get(&url).bearer_auth(api_key).send().await {
+        Ok(r) if r.status().is_success() => r.json().await.unwrap_or(Value::Null),
+        Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => Value::Null,
+        Ok(r) => {
+            tracing::warn!(%url, status = %r.status(), "cannot read the stored MCP inventory; unseen lists are submitted empty");
+            Value::Null
+        }
+        Err(e) => {
+            tracing::warn!(%url, error = %e, "cannot read the stored MCP inventory; unseen lists are submitted empty");
+            Value::Null
+        }
+    }
+}
+
+async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    api_key: &str,
+    body: &Value,
+) -> Result<Value, String> {
+    let r = client
+        .post(url)
+        .bearer_auth(api_key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!(
+            "POST {url}: platform answered {status}: {}",
+            text.chars().take(300).collect::<String>()
+        ));
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -240,6 +240,168 @@ async fn http_proxy_hides_changed_tool_and_denies_it() {
     );
 }
 
+/// A fake platform for inventory submissions: the first `POST
+/// …/mcp/inventories` answers 503, later ones 200; each body (with its
+/// path) is handed to the returned channel. `GET …/mcp/servers/calc`
+/// answers a stored inventory with one prompt.
+async fn fake_platform() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Value)>,
+) {
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    type St = (
+        tokio::sync::mpsc::UnboundedSender<(String, Value)>,
+        Arc<AtomicUsize>,
+    );
+    async fn submit(
+        State((tx, n)): State<St>,
+        Path(tenant): Path<String>,
+        headers: axum::http::HeaderMap,
+        body: axum::body::Bytes,
+    ) -> (StatusCode, String) {
+        let mut v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        v["authorization"] = json!(headers.get("authorization").and_then(|h| h.to_str().ok()));
+        tx.send((tenant, v)).unwrap();
+        if n.fetch_add(1, Ordering::SeqCst) == 0 {
+            (StatusCode::SERVICE_UNAVAILABLE, "{}".into())
+        } else {
+            (
+                StatusCode::OK,
+                json!({"servers": [{"changes": []}]}).to_string(),
+            )
+        }
+    }
+    async fn stored(Path((_, server)): Path<(String, String)>) -> (StatusCode, String) {
+        if server != "calc" {
+            return (StatusCode::NOT_FOUND, "{}".into());
+        }
+        let inv = json!({"server": "calc", "server_info": {"old": true}, "tools": [],
+            "prompts": [{"name": "stored-prompt"}], "resources": [], "resource_templates": []});
+        (StatusCode::OK, inv.to_string())
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/tenants/{tenant}/mcp/inventories",
+            axum::routing::post(submit),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/mcp/servers/{server}",
+            axum::routing::get(stored),
+        )
+        .with_state((tx, Arc::new(AtomicUsize::new(0))));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (url, rx)
+}
+
+async fn next_submission(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(String, Value)>,
+) -> (String, Value) {
+    tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+        .await
+        .expect("an inventory submission")
+        .unwrap()
+}
+
+fn names(v: &Value) -> Vec<String> {
+    let mut n: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    n.sort();
+    n
+}
+
+#[tokio::test]
+async fn stdio_proxy_submits_changed_inventories_to_the_platform() {
+    let (url, mut subs) = fake_platform().await;
+    let (g, _events) = guard(None);
+    let (g, feed) = g.with_inventory_submission();
+    let poster = tokio::spawn(mcpsec_mcp::proxy::submit_inventories(
+        feed,
+        url,
+        "k1".into(),
+        "acme".into(),
+    ));
+    let g = Arc::new(g);
+    let (client_side, proxy_side) = tokio::io::duplex(1 << 20);
+    let (proxy_in, proxy_out) = tokio::io::split(proxy_side);
+    let proxy = tokio::spawn(run_stdio(
+        g.clone(),
+        TEST_SERVER.to_string(),
+        vec!["poisoned".to_string()],
+        proxy_in,
+        proxy_out,
+    ));
+    let (cr, cw) = tokio::io::split(client_side);
+    let client = ().serve((cr, cw)).await.expect("initialize through the proxy");
+
+    // The first tools/list: submitted (the platform answers 503).
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(
+        tools.len(),
+        2,
+        "the poisoned tool is hidden from the client"
+    );
+    let (tenant, body) = next_submission(&mut subs).await;
+    assert_eq!(tenant, "acme");
+    assert_eq!(body["authorization"], "Bearer k1");
+    assert_eq!(body["source"], "mcp-proxy");
+    let server = &body["servers"][0];
+    assert_eq!(server["server"], "calc");
+    // What the server lists, the tool the proxy hid included.
+    assert_eq!(
+        names(&server["tools"]),
+        ["add", "read_file", "send_message"]
+    );
+    assert_eq!(
+        server["server_info"]["serverInfo"]["name"],
+        "mcpsec-test-server"
+    );
+    // Prompts the proxy has not seen come from the stored inventory.
+    assert_eq!(names(&server["prompts"]), ["stored-prompt"]);
+    let first = body.clone();
+
+    // The submission failed: the same list is submitted again, and accepted.
+    client.list_all_tools().await.unwrap();
+    let (_, body) = next_submission(&mut subs).await;
+    assert_eq!(body, first);
+    // Unchanged since accepted: not submitted again (the next submission
+    // is the one after the prompts were listed).
+    client.list_all_tools().await.unwrap();
+    let prompts = client.list_all_prompts().await.unwrap();
+    assert_eq!(prompts.len(), 1);
+    let (_, body) = next_submission(&mut subs).await;
+    let server = &body["servers"][0];
+    assert_eq!(names(&server["prompts"]), ["summarize"]);
+    assert!(
+        server["prompts"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("id_rsa"),
+        "{server}"
+    );
+    assert_eq!(
+        names(&server["tools"]),
+        ["add", "read_file", "send_message"]
+    );
+
+    let _ = client.cancel().await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), proxy).await;
+    drop(g);
+    tokio::time::timeout(std::time::Duration::from_secs(10), poster)
+        .await
+        .expect("the poster ends with the guard")
+        .unwrap();
+    assert!(subs.try_recv().is_err(), "no other submission");
+}
+
 #[test]
 fn malformed_messages_are_answered_not_fatal() {
     let (g, _rx) = guard(None);
