@@ -49,7 +49,29 @@ def fnv1a(b: bytes) -> int:
     return h
 
 
-def features(text: str, bigrams: bool, char_ngrams):
+IDTOK = re.compile(rb"[A-Za-z0-9_-]+")
+IDENT = b"\x01"
+
+
+def is_ident(t: bytes) -> bool:
+    """A token that names something: snake_case, kebab-case or camelCase."""
+    inner = t.strip(b"_-")
+    if b"_" in inner or b"-" in inner:
+        return any(c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" for c in inner)
+    return any(inner[i:i + 1].islower() and inner[i + 1:i + 2].isupper() for i in range(len(inner) - 1))
+
+
+def features(text: str, bigrams: bool, char_ngrams, idents: bool = False):
+    if idents:
+        seq = []
+        for t in IDTOK.findall(text.encode("utf-8")):
+            if is_ident(t):
+                seq.append(IDENT)
+            else:
+                seq.extend(w.lower() for w in WORD.findall(t))
+        for i in range(len(seq) - 1):
+            if seq[i] == IDENT or seq[i + 1] == IDENT:
+                yield b"i " + seq[i] + b" " + seq[i + 1]
     ws = [w.lower() for w in WORD.findall(text.encode("utf-8"))]
     for i, w in enumerate(ws):
         yield b"w " + w
@@ -63,11 +85,11 @@ def features(text: str, bigrams: bool, char_ngrams):
                     yield tag + p[j : j + n]
 
 
-def vectorize(texts, bits, bigrams, char_ngrams):
+def vectorize(texts, bits, bigrams, char_ngrams, idents=False):
     mask = (1 << bits) - 1
     indptr, indices = [0], []
     for t in texts:
-        bs = sorted({fnv1a(f) & mask for f in features(t, bigrams, char_ngrams)})
+        bs = sorted({fnv1a(f) & mask for f in features(t, bigrams, char_ngrams, idents)})
         indices.extend(bs)
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
@@ -109,6 +131,7 @@ def main():
     ap.add_argument("--bits", type=int, default=20)
     ap.add_argument("--no-bigrams", action="store_true")
     ap.add_argument("--char-ngrams", default="4", help="comma-separated lengths, empty for none")
+    ap.add_argument("--idents", action="store_true", help="bigrams with identifiers folded to one token")
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--max-fpr", type=float, default=0.01)
     ap.add_argument("--folds", type=int, default=5)
@@ -121,7 +144,7 @@ def main():
     train = [it for p in a.train for it in load(p)]
     y = np.array([1 if it["label"] == "poisoned" else 0 for it in train])
     groups = [f'{it.get("source")}/{it["server"]}' for it in train]
-    X = vectorize([it["text"] for it in train], a.bits, bigrams, cng)
+    X = vectorize([it["text"] for it in train], a.bits, bigrams, cng, a.idents)
     print(f"train: {len(train)} tools ({y.sum()} poisoned, {len(y) - y.sum()} benign), "
           f"{len(set(groups))} servers", file=sys.stderr)
 
@@ -136,22 +159,22 @@ def main():
     for tr, te in gkf.split(X, y, groups):
         m = fit(X[tr], y[tr])
         oof[te] = m.predict_proba(X[te])[:, 1]
-    # The lowest threshold keeping the combined out-of-fold FP rate <= max-fpr.
+    # The lowest threshold at which the model ALONE flags at most --max-fpr
+    # of the benign training tools out of fold (the other rules' own false
+    # positives are reported, not budgeted here).
     neg = [i for i in range(len(train)) if y[i] == 0]
-    rule_fp = sum(1 for i in neg if train[i]["rules"])
-    allowed = int(a.max_fpr * len(neg)) - rule_fp
-    cand = sorted((oof[i] for i in neg if not train[i]["rules"]), reverse=True)
-    if allowed < 0:
-        threshold = 0.99
-    elif allowed >= len(cand):
-        threshold = 0.5
-    else:
-        threshold = float(min(0.99, max(0.05, cand[allowed] + 1e-4)))
+    cand = sorted((oof[i] for i in neg), reverse=True)
+    allowed = int(a.max_fpr * len(neg))
+    threshold = float(min(0.99, max(0.05, cand[min(allowed, len(cand) - 1)] + 1e-4)))
     print(f"out-of-fold, threshold {threshold:.4f}: rules+model {fmt(*rates(train, oof, threshold))}; "
           f"model alone {fmt(*rates(train, oof, threshold, False))}", file=sys.stderr)
     by_src = defaultdict(list)
     for i, it in enumerate(train):
         by_src[it.get("source") or "?"].append(i)
+    for src, idx in sorted(by_src.items()):
+        sub = [train[i] for i in idx]
+        print(f"  out-of-fold {src}: model alone {fmt(*rates(sub, oof[idx], threshold, False))}",
+              file=sys.stderr)
 
     model = fit(X, y)
     coef = model.coef_[0]
@@ -162,7 +185,7 @@ def main():
     for spec in a.eval:
         name, path = spec.split("=", 1)
         ev = load(path)
-        Xe = vectorize([it["text"] for it in ev], a.bits, bigrams, cng)
+        Xe = vectorize([it["text"] for it in ev], a.bits, bigrams, cng, a.idents)
         p = model.predict_proba(Xe)[:, 1]
         print(f"eval {name}: rules+model {fmt(*rates(ev, p, threshold))}; model alone "
               f"{fmt(*rates(ev, p, threshold, False))}; rules alone {fmt(*rates(ev, p, 2.0))}",
@@ -179,6 +202,7 @@ def main():
             "threshold": threshold,
             "bigrams": bigrams,
             "char_ngrams": cng,
+            "idents": a.idents,
             "n": int(len(nz)),
             "trained": a.trained,
         }

@@ -55,6 +55,11 @@ pub struct Header {
     /// Lengths of the character n-grams taken from each word padded with a
     /// space on both sides (empty: none).
     pub char_ngrams: Vec<usize>,
+    /// Whether word pairs with identifiers (snake_case, kebab-case,
+    /// camelCase names, such as other tools' names) folded to one token are
+    /// features: `calling <identifier>` generalises over tool names.
+    #[serde(default)]
+    pub idents: bool,
     /// Number of (bucket, weight) records that follow.
     pub n: usize,
     /// Free text: what the model was trained on and when.
@@ -203,11 +208,67 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The placeholder token of an identifier in `i` features.
+const IDENT: &[u8] = b"\x01";
+
+/// Whether `t` (a run of ASCII letters, digits, `_` and `-`) names something:
+/// snake_case or kebab-case with a letter, or camelCase.
+fn is_ident(t: &[u8]) -> bool {
+    let start = t.iter().position(|&c| c != b'_' && c != b'-');
+    let end = t.iter().rposition(|&c| c != b'_' && c != b'-');
+    let (Some(a), Some(b)) = (start, end) else {
+        return false;
+    };
+    let inner = &t[a..=b];
+    if inner.iter().any(|&c| c == b'_' || c == b'-') {
+        return inner.iter().any(u8::is_ascii_alphabetic);
+    }
+    inner
+        .windows(2)
+        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+}
+
+/// Calls `f` with the `i` features of `text`: word pairs in which at least one
+/// side is an identifier, folded to a placeholder.
+fn ident_features(text: &str, buf: &mut Vec<u8>, f: &mut impl FnMut(&[u8])) {
+    let mut seq: Vec<Vec<u8>> = Vec::new();
+    for t in text
+        .as_bytes()
+        .split(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-'))
+        .filter(|t| !t.is_empty())
+    {
+        if is_ident(t) {
+            seq.push(IDENT.to_vec());
+        } else {
+            for w in t
+                .split(|c| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                seq.push(w.to_ascii_lowercase());
+            }
+        }
+    }
+    for pair in seq.windows(2) {
+        if pair[0] == IDENT || pair[1] == IDENT {
+            buf.clear();
+            buf.extend_from_slice(b"i ");
+            buf.extend_from_slice(&pair[0]);
+            buf.push(b' ');
+            buf.extend_from_slice(&pair[1]);
+            f(buf);
+        }
+    }
+}
+
 /// Calls `f` with the byte string of every feature of `text` (repeats
-/// included): `w <word>`, `b <word> <word>`, `c<n> <n-gram>`.
+/// included): `w <word>`, `b <word> <word>`, `c<n> <n-gram>`, and with
+/// `idents` `i <word> <word>` (see [`Header::idents`]).
 fn for_each_feature(text: &str, h: &Header, mut f: impl FnMut(&[u8])) {
-    let ws = words(text);
     let mut buf = Vec::with_capacity(64);
+    if h.idents {
+        ident_features(text, &mut buf, &mut f);
+    }
+    let ws = words(text);
     for (i, w) in ws.iter().enumerate() {
         buf.clear();
         buf.extend_from_slice(b"w ");
@@ -340,6 +401,28 @@ mod tests {
         assert_eq!(fnv1a(b""), 0x811c9dc5);
         assert_eq!(fnv1a(b"a"), 0xe40c292c);
         assert_eq!(fnv1a(b"foobar"), 0xbf9cf968);
+    }
+
+    #[test]
+    fn identifiers() {
+        for t in ["send_email", "get-user", "getUser", "_x_y", "a-1"] {
+            assert!(is_ident(t.as_bytes()), "{t}");
+        }
+        for t in ["email", "GET", "__", "1-2", "Hello", "x-"] {
+            assert!(!is_ident(t.as_bytes()), "{t}");
+        }
+    }
+
+    #[test]
+    fn ident_pairs_fold_names() {
+        let mut got = Vec::new();
+        let mut buf = Vec::new();
+        ident_features(
+            "Before calling `send_email`, call getUser.",
+            &mut buf,
+            &mut |f: &[u8]| got.push(String::from_utf8_lossy(f).into_owned()),
+        );
+        assert_eq!(got, ["i calling \u{1}", "i \u{1} call", "i call \u{1}"]);
     }
 
     #[test]
