@@ -113,9 +113,11 @@ enum McpCommand {
         offline: bool,
         #[command(flatten)]
         live: LiveArgs,
-        /// Publish each tool change (vs --pins) as an `mcp.tool_changed` event to this
-        /// mcpsec platform (`POST URL/api/v1/events`).
-        #[arg(long, requires_all = ["api_key", "pins"])]
+        /// Submit every live server's inventory to this mcpsec platform
+        /// (`POST URL/api/v1/tenants/T/mcp/inventories`, which publishes the changes
+        /// against the stored inventory) and, with --pins, publish each tool change
+        /// against the pins as an `mcp.tool_changed` event (`POST URL/api/v1/events`).
+        #[arg(long, requires = "api_key")]
         platform: Option<String>,
         /// API key for --platform.
         #[arg(long, env = "MCPSEC_API_KEY", hide_env_values = true)]
@@ -244,7 +246,9 @@ struct ProxyArgs {
     /// Upstream streamable HTTP MCP endpoint URL.
     #[arg(long, requires = "listen")]
     upstream: Option<String>,
-    /// Also post every event to this mcpsec platform (`POST URL/api/v1/events`).
+    /// Also post every event to this mcpsec platform (`POST URL/api/v1/events`) and
+    /// submit the server's inventory whenever a relayed list changed it
+    /// (`POST URL/api/v1/tenants/T/mcp/inventories`).
     #[arg(long, requires = "api_key")]
     platform: Option<String>,
     /// API key for --platform.
@@ -332,16 +336,18 @@ pub fn run(args: &McpArgs) -> anyhow::Result<()> {
                         live_inventories.len()
                     );
                 }
-                let n = rt
-                    .block_on(mcpsec_mcp::proxy::post_tool_changes(
-                        url,
-                        key,
-                        tenant,
-                        &report.tool_changes,
-                    ))
-                    .map_err(anyhow::Error::msg)
-                    .context("publishing mcp.tool_changed events")?;
-                eprintln!("published {n} mcp.tool_changed event(s) to {url}");
+                if pins.is_some() {
+                    let n = rt
+                        .block_on(mcpsec_mcp::proxy::post_tool_changes(
+                            url,
+                            key,
+                            tenant,
+                            &report.tool_changes,
+                        ))
+                        .map_err(anyhow::Error::msg)
+                        .context("publishing mcp.tool_changed events")?;
+                    eprintln!("published {n} mcp.tool_changed event(s) to {url}");
+                }
             }
             emit(&analyzer, &report, out)
         }

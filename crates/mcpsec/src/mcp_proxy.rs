@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use mcpsec_mcp::Analyzer;
 use mcpsec_mcp::pin::PinFile;
-use mcpsec_mcp::proxy::{Guard, HttpProxy, Policy, http_router, post_events, run_stdio};
+use mcpsec_mcp::proxy::{
+    Guard, HttpProxy, Policy, http_router, post_events, run_stdio, submit_inventories,
+};
 use mcpsec_mcp::serve::PlatformServer;
 
 pub(crate) fn init_stderr_logs() {
@@ -59,10 +61,19 @@ pub fn run(
         .build()?;
     rt.block_on(async move {
         let mut guard = Guard::new(server, policy, analyzer, pins);
+        let mut inventories = None;
         let poster = match (platform, api_key) {
             (Some(url), Some(key)) => {
                 let (tx, rx) = tokio::sync::mpsc::channel(10_000);
-                guard = guard.with_events(tx);
+                // The server's lists go to the platform's inventories too.
+                let (g, feed) = guard.with_events(tx).with_inventory_submission();
+                guard = g;
+                inventories = Some(tokio::spawn(submit_inventories(
+                    feed,
+                    url.to_string(),
+                    key.to_string(),
+                    tenant.to_string(),
+                )));
                 Some(tokio::spawn(post_events(
                     rx,
                     url.to_string(),
@@ -104,6 +115,9 @@ pub fn run(
         }
         if let Some(p) = poster {
             // The guard (and its sender) is gone: the poster flushes and ends.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), p).await;
+        }
+        if let Some(p) = inventories {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), p).await;
         }
         Ok(())
