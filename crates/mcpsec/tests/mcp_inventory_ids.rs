@@ -13,12 +13,6 @@ use mcpsec_core::event::McpToolChanged;
 use mcpsec_core::mcp::{INVENTORY_EVENT_SOURCE, tool_change_event_id};
 use serde_json::{Value, json};
 
-async fn send(r: reqwest::RequestBuilder) -> (u16, Value) {
-    let r = r.send().await.unwrap();
-    let st = r.status().as_u16();
-    (st, r.json().await.unwrap_or(Value::Null))
-}
-
 fn submission(description: &str) -> Value {
     json!({"source": "test", "servers": [{"server": "github", "tools": [
         {"name": "create_issue", "description": description,
