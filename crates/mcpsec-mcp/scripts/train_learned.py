@@ -105,12 +105,16 @@ def load(path):
     return out
 
 
+WEAK = {}
+
+
 def rates(items, prob, threshold, use_rules=True):
     pos = [i for i, it in enumerate(items) if it["label"] == "poisoned"]
     neg = [i for i, it in enumerate(items) if it["label"] != "poisoned"]
 
     def flagged(i):
-        return prob[i] >= threshold or (use_rules and bool(items[i]["rules"]))
+        rules = {r for r in items[i]["rules"] if prob[i] >= WEAK.get(r, 0.0)}
+        return prob[i] >= threshold or (use_rules and bool(rules))
 
     tp = sum(1 for i in pos if flagged(i))
     fp = sum(1 for i in neg if flagged(i))
@@ -132,10 +136,15 @@ def main():
     ap.add_argument("--no-bigrams", action="store_true")
     ap.add_argument("--char-ngrams", default="4", help="comma-separated lengths, empty for none")
     ap.add_argument("--idents", action="store_true", help="bigrams with identifiers folded to one token")
+    ap.add_argument("--tfidf", action="store_true",
+                    help="idf-weighted, L2-normalised features (sklearn TfidfTransformer defaults)")
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--max-fpr", type=float, default=0.01)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--trained", default="")
+    ap.add_argument("--weak-rule", action="append", default=[],
+                    help="a rule whose findings count only when the model's probability reaches a "
+                         "bar chosen out of fold (no poisoned tool lost)")
     ap.add_argument("--scores-out", help="write id/probability of the --eval items (parity check)")
     a = ap.parse_args()
     bigrams = not a.no_bigrams
@@ -145,6 +154,23 @@ def main():
     y = np.array([1 if it["label"] == "poisoned" else 0 for it in train])
     groups = [f'{it.get("source")}/{it["server"]}' for it in train]
     X = vectorize([it["text"] for it in train], a.bits, bigrams, cng, a.idents)
+    idf = None
+    if a.tfidf:
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.preprocessing import normalize
+        tf = TfidfTransformer().fit(X)
+        idf = tf.idf_.astype(np.float32)
+        idf_default = float(np.log(1 + X.shape[0]) + 1)
+
+        def transform(M):
+            # Unseen buckets keep idf_default (as the Rust side does); sklearn
+            # would give them ln((1+n)/1)+1, the same value.
+            return normalize(M.multiply(idf).tocsr())
+
+        X = transform(X)
+    else:
+        def transform(M):
+            return M
     print(f"train: {len(train)} tools ({y.sum()} poisoned, {len(y) - y.sum()} benign), "
           f"{len(set(groups))} servers", file=sys.stderr)
 
@@ -176,16 +202,47 @@ def main():
         print(f"  out-of-fold {src}: model alone {fmt(*rates(sub, oof[idx], threshold, False))}",
               file=sys.stderr)
 
+    # Weak rules: the highest bar (on a grid) at which requiring the model's
+    # out-of-fold probability for their findings loses no poisoned tool.
+    weak = {}
+    if a.weak_rule:
+        def combined(v):
+            tp = fp = 0
+            for i, it in enumerate(train):
+                rules = set(it["rules"])
+                if oof[i] < v:
+                    rules -= set(a.weak_rule)
+                f = oof[i] >= threshold or bool(rules)
+                tp += f and y[i] == 1
+                fp += f and y[i] == 0
+            return tp, fp
+        base_tp, base_fp = combined(0.0)
+        bar = 0.0
+        for v in [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]:
+            if combined(v)[0] < base_tp:
+                break
+            bar = v
+        tp, fp = combined(bar)
+        print(f"weak rules {a.weak_rule}: bar {bar}: out-of-fold combined detected {tp}, "
+              f"false positives {base_fp} -> {fp}", file=sys.stderr)
+        weak = {r: bar for r in a.weak_rule}
+        WEAK.update(weak)
+
     model = fit(X, y)
     coef = model.coef_[0]
     bias = float(model.intercept_[0])
-    nz = np.nonzero(np.abs(coef) > 1e-6)[0]
+    if idf is not None:
+        # Every bucket seen in training (its idf differs from the default) or
+        # with a weight.
+        nz = np.nonzero((np.abs(coef) > 1e-6) | (np.abs(idf - idf_default) > 1e-6))[0]
+    else:
+        nz = np.nonzero(np.abs(coef) > 1e-6)[0]
     print(f"model: {len(nz)} non-zero weights of 2^{a.bits}, bias {bias:.3f}", file=sys.stderr)
 
     for spec in a.eval:
         name, path = spec.split("=", 1)
         ev = load(path)
-        Xe = vectorize([it["text"] for it in ev], a.bits, bigrams, cng, a.idents)
+        Xe = transform(vectorize([it["text"] for it in ev], a.bits, bigrams, cng, a.idents))
         p = model.predict_proba(Xe)[:, 1]
         print(f"eval {name}: rules+model {fmt(*rates(ev, p, threshold))}; model alone "
               f"{fmt(*rates(ev, p, threshold, False))}; rules alone {fmt(*rates(ev, p, 2.0))}",
@@ -204,13 +261,18 @@ def main():
             "char_ngrams": cng,
             "idents": a.idents,
             "n": int(len(nz)),
+            **({"idf_default": idf_default} if idf is not None else {}),
+            **({"weak_rules": weak} if weak else {}),
             "trained": a.trained,
         }
         with open(a.out, "wb") as f:
             f.write(MAGIC)
             f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
             for i in nz:
-                f.write(struct.pack("<If", int(i), float(coef[i])))
+                if idf is not None:
+                    f.write(struct.pack("<Iff", int(i), float(coef[i]), float(idf[i])))
+                else:
+                    f.write(struct.pack("<If", int(i), float(coef[i])))
         print(f"wrote {a.out}", file=sys.stderr)
 
 

@@ -212,15 +212,18 @@ impl Analyzer {
                 };
                 self.text_into(&ctx, target, &st.location, st.text, out);
             }
-            self.learned_into(&ctx, tool, out);
+            self.learned_into(&ctx, tool, start, out);
             self.judge_into(&ctx, tool, out);
             dedup(out, start);
         }
     }
 
-    /// The learned classifier's finding (rule MCP-022) for `tool`: the whole
-    /// tool text is scored; the evidence is its strongest sentence.
-    fn learned_into(&self, ctx: &Ctx<'_>, tool: &Tool, out: &mut Vec<Finding>) {
+    /// The learned classifier (rule MCP-022) on `tool`, whose findings start
+    /// at `out[start]`: the whole tool text is scored; at the model's
+    /// threshold the rule fires with the strongest sentence as evidence.
+    /// The findings of the model's weak rules (e.g. MCP-019) below their bar
+    /// are dropped. Nothing happens when MCP-022 is disabled.
+    fn learned_into(&self, ctx: &Ctx<'_>, tool: &Tool, start: usize, out: &mut Vec<Finding>) {
         let mut rules = self.rules.with_detector(Detector::Learned).peekable();
         if rules.peek().is_none() {
             return;
@@ -231,6 +234,18 @@ impl Analyzer {
         };
         let fields = crate::learned::tool_fields(tool);
         let sc = model.score(&crate::learned::join_fields(&fields));
+        let weak = &model.header().weak_rules;
+        if !weak.is_empty() {
+            let mut i = start;
+            while i < out.len() {
+                match weak.get(&out[i].rule) {
+                    Some(&bar) if sc.probability < bar => {
+                        out.remove(i);
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
         if sc.probability < model.threshold() {
             return;
         }

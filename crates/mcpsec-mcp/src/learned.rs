@@ -60,7 +60,19 @@ pub struct Header {
     /// features: `calling <identifier>` generalises over tool names.
     #[serde(default)]
     pub idents: bool,
-    /// Number of (bucket, weight) records that follow.
+    /// With TF-IDF features: the inverse document frequency of buckets not
+    /// listed in the records; each record then carries the bucket's idf, and
+    /// the text's feature vector (idf of each bucket present) is scaled to
+    /// unit length before the weights apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idf_default: Option<f32>,
+    /// Rules whose tool findings count only when this model's probability
+    /// for the tool reaches the given bar (chosen by the trainer out of fold
+    /// so that no poisoned training tool is lost): noisy rules confirmed by
+    /// the model.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub weak_rules: std::collections::BTreeMap<String, f32>,
+    /// Number of (bucket, weight[, idf]) records that follow.
     pub n: usize,
     /// Free text: what the model was trained on and when.
     #[serde(default)]
@@ -72,6 +84,8 @@ pub struct Header {
 pub struct LinearModel {
     header: Header,
     weights: Vec<f32>,
+    /// Per-bucket idf (TF-IDF models only).
+    idf: Option<Vec<f32>>,
 }
 
 /// A scored text: the probability and the buckets present.
@@ -119,20 +133,32 @@ impl LinearModel {
                 "char_ngrams: lengths must be 1 to 16".into(),
             ));
         }
+        if let Some(d) = header.idf_default
+            && !(d.is_finite() && d > 0.0)
+        {
+            return Err(ModelError::Invalid(format!(
+                "idf_default {d} is not a positive number"
+            )));
+        }
+        let rec_len = if header.idf_default.is_some() { 12 } else { 8 };
         let body = &rest[nl + 1..];
-        if body.len() != header.n.saturating_mul(8) {
+        if body.len() != header.n.saturating_mul(rec_len) {
             return Err(ModelError::Invalid(format!(
                 "{} bytes of weights, header says {} records ({} bytes)",
                 body.len(),
                 header.n,
-                header.n.saturating_mul(8)
+                header.n.saturating_mul(rec_len)
             )));
         }
         let size = 1usize << header.bits;
         let mut weights = vec![0f32; size];
-        for (i, rec) in body.chunks_exact(8).enumerate() {
+        let mut idf = header.idf_default.map(|d| vec![d; size]);
+        let f32_at = |rec: &[u8], at: usize| {
+            f32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]])
+        };
+        for (i, rec) in body.chunks_exact(rec_len).enumerate() {
             let bucket = u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]) as usize;
-            let w = f32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
+            let w = f32_at(rec, 4);
             if bucket >= size {
                 return Err(ModelError::Invalid(format!(
                     "record {i}: bucket {bucket} outside 2^{}",
@@ -145,8 +171,21 @@ impl LinearModel {
                 )));
             }
             weights[bucket] = w;
+            if let Some(idf) = idf.as_mut() {
+                let d = f32_at(rec, 8);
+                if !(d.is_finite() && d > 0.0) {
+                    return Err(ModelError::Invalid(format!(
+                        "record {i}: idf is not a positive number"
+                    )));
+                }
+                idf[bucket] = d;
+            }
         }
-        Ok(LinearModel { header, weights })
+        Ok(LinearModel {
+            header,
+            weights,
+            idf,
+        })
     }
 
     pub fn header(&self) -> &Header {
@@ -167,17 +206,35 @@ impl LinearModel {
         out
     }
 
-    /// The sum of the weights of the buckets present in `text` (no bias).
+    /// The sum of the (idf-weighted) weights of the buckets present in
+    /// `text`, not normalised, no bias: a sentence's contribution.
     pub fn sum(&self, text: &str) -> f32 {
-        self.buckets(text)
-            .iter()
-            .map(|&b| self.weights[b as usize])
-            .sum()
+        let bs = self.buckets(text);
+        match &self.idf {
+            None => bs.iter().map(|&b| self.weights[b as usize]).sum(),
+            Some(idf) => bs
+                .iter()
+                .map(|&b| self.weights[b as usize] * idf[b as usize])
+                .sum(),
+        }
     }
 
     /// The model's probability that `text` (a [`tool_text`]) is poisoned.
     pub fn score(&self, text: &str) -> Scored {
-        let margin = self.header.bias + self.sum(text);
+        let bs = self.buckets(text);
+        let dot = match &self.idf {
+            None => bs.iter().map(|&b| self.weights[b as usize]).sum::<f32>(),
+            Some(idf) => {
+                let (mut dot, mut norm) = (0f32, 0f32);
+                for &b in &bs {
+                    let d = idf[b as usize];
+                    dot += self.weights[b as usize] * d;
+                    norm += d * d;
+                }
+                if norm > 0.0 { dot / norm.sqrt() } else { 0.0 }
+            }
+        };
+        let margin = self.header.bias + dot;
         Scored {
             probability: sigmoid(margin),
             margin,
@@ -445,6 +502,28 @@ mod tests {
         let s = m.score("Do not; secret");
         assert!((s.margin - 1.5).abs() < 1e-6, "{s:?}");
         assert!(m.score("nothing here").probability < 0.5);
+    }
+
+    #[test]
+    fn tfidf_scores_normalise_by_idf() {
+        let mask = 255;
+        let a = fnv1a(b"w secret") & mask;
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(
+            b"{\"bits\":8,\"bias\":0,\"threshold\":0.5,\"bigrams\":false,\"char_ngrams\":[],\"idf_default\":2.0,\"n\":1}\n",
+        );
+        b.extend_from_slice(&a.to_le_bytes());
+        b.extend_from_slice(&3.0f32.to_le_bytes());
+        b.extend_from_slice(&1.0f32.to_le_bytes());
+        let m = LinearModel::from_bytes(&b).unwrap();
+        // "secret": idf 1, weight 3 => 3 * 1 / sqrt(1).
+        assert!((m.score("secret").margin - 3.0).abs() < 1e-5);
+        // "secret word": the unseen "word" has idf 2 => 3 / sqrt(1 + 4).
+        let want = 3.0 / 5f32.sqrt();
+        assert!((m.score("secret word").margin - want).abs() < 1e-5);
+        // A record without its idf is rejected.
+        b.truncate(b.len() - 4);
+        assert!(LinearModel::from_bytes(&b).is_err());
     }
 
     #[test]

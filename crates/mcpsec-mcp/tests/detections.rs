@@ -275,7 +275,7 @@ fn zero_width_split_phrase_is_still_matched() {
         source: None,
         tools: vec![t],
     });
-    assert_eq!(rules_of(&found), vec!["MCP-002", "MCP-008"]);
+    assert_eq!(rules_of(&found), vec!["MCP-002", "MCP-008", "MCP-022"]);
     let f = found.iter().find(|f| f.rule == "MCP-002").unwrap();
     assert_eq!(f.evidence, "ignore all previous instructions");
     assert!(f.message.ends_with("(after removing hidden characters)"));

@@ -120,11 +120,18 @@ fn public_collection_rates() {
     );
     // The target is >= 95 % / <= 2 %; it is not met yet (see
     // docs/mcp-security.md). Asserted here: regression floors at what was
-    // measured when MCP-022 was trained (87.7 % / 2.0 %, 2026-11-27).
+    // measured when MCP-022 was trained (92.1 % / 1.1 %, 2026-11-27).
     eprintln!(
         "target >= 95 % detection, <= 2 % false positives: {}",
-        if dr >= 0.95 && fpr <= 0.02 { "met" } else { "NOT met" }
+        if dr >= 0.95 && fpr <= 0.02 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
-    assert!(dr >= 0.85, "detection rate {dr:.3} regressed below 0.85");
-    assert!(fpr <= 0.025, "false-positive rate {fpr:.3} regressed above 0.025");
+    assert!(dr >= 0.90, "detection rate {dr:.3} regressed below 0.90");
+    assert!(
+        fpr <= 0.025,
+        "false-positive rate {fpr:.3} regressed above 0.025"
+    );
 }
