@@ -118,10 +118,26 @@ fn heldout2_rates() {
     assert!(fps * 10 <= benign, "held-out 2 false positives above 10%");
 }
 
-/// Regression floors: the detections measured when each set was first
-/// evaluated with MCP-019 (not targets).
-const HELDOUT1_FLOOR: usize = 6;
-const HELDOUT2_FLOOR: usize = 3;
+/// The third held-out set (benign items written to look like attacks);
+/// never trained on.
+#[test]
+fn heldout3_rates() {
+    let (detected, _, fps, _) = heldout("heldout3.jsonl");
+    assert!(detected >= HELDOUT3_FLOOR, "held-out 3 detection regressed");
+    assert!(
+        fps <= HELDOUT3_MAX_FP,
+        "held-out 3 false positives regressed"
+    );
+}
+
+/// Regression floors (not targets): the figures measured with the learned
+/// classifier MCP-022 (2026-11-27; before it, with MCP-019: 6/15, 3/30,
+/// 4/20). The held-out files were never used to train MCP-022 or to choose
+/// its threshold.
+const HELDOUT1_FLOOR: usize = 12;
+const HELDOUT2_FLOOR: usize = 28;
+const HELDOUT3_FLOOR: usize = 18;
+const HELDOUT3_MAX_FP: usize = 4;
 
 /// MCP-019 (the scored classifier "instructions addressed to the model")
 /// alone on the main collection: it was designed from the threat model and

@@ -287,8 +287,17 @@ fn semantic_rates() {
     let Some(d) = detector("semantic_rates") else {
         return;
     };
-    let before = Analyzer::builtin();
-    let after = Analyzer::builtin().with_semantic(d.clone());
+    // Measured against the rules as they were when MCP-020 was evaluated:
+    // without the learned classifier MCP-022 (which came later and has its
+    // own figures in tests/labelled.rs).
+    let rules = || {
+        let mut r = mcpsec_mcp::RuleSet::builtin();
+        r.set_enabled("MCP-022", false);
+        r
+    };
+    let caps = mcpsec_mcp::flows::CapabilityModel::builtin;
+    let before = Analyzer::new(rules(), caps());
+    let after = Analyzer::new(rules(), caps()).with_semantic(d.clone());
     let mut tuning = load("poisoned.jsonl");
     tuning.extend(load("benign.jsonl"));
     let sets = [
