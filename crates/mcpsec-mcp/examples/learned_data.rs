@@ -5,7 +5,7 @@
 //!   object per line: `id`, `label`, `server`, `tool`, optional `source`),
 //!   prints `{"id", "label", "source", "server", "text", "rules"}` where
 //!   `text` is the tool text the model reads and `rules` the ids of the
-//!   other rules (not MCP-022) that flag the tool at medium or above.
+//!   other rules that flag the tool at medium or above with MCP-022 off.
 //! - `learned_data score MODEL FILE.jsonl...`: prints `{"id", "probability"}`
 //!   per item with the model file `MODEL` (to check the trainer and this
 //!   crate featurize alike).
@@ -41,7 +41,11 @@ fn main() {
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.first().map(String::as_str) {
         Some("texts") => {
-            let a = Analyzer::builtin();
+            // The other rules as they are without the model: MCP-022 off also
+            // turns off its confirmation of weak rules (MCP-019).
+            let mut rules = mcpsec_mcp::RuleSet::builtin();
+            rules.set_enabled("MCP-022", false);
+            let a = Analyzer::new(rules, mcpsec_mcp::flows::CapabilityModel::builtin());
             for it in items(&args[1..]) {
                 let tools = match parse_tools_value(&Value::Array(vec![it["tool"].clone()])) {
                     Ok(t) => t,

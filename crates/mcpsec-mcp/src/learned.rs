@@ -373,6 +373,7 @@ pub fn tool_fields(tool: &Tool) -> Vec<(String, &str)> {
     if let Some(t) = tool.annotations.as_ref().and_then(|a| a.title.as_deref()) {
         out.push(("annotations.title".into(), t));
     }
+    let head = out.len();
     if let Some(props) = tool
         .input_schema
         .get("properties")
@@ -385,6 +386,11 @@ pub fn tool_fields(tool: &Tool) -> Vec<(String, &str)> {
     for st in schema_texts(&tool.input_schema, "inputSchema") {
         out.push((st.location, st.text));
     }
+    // JSON object order depends on serde_json's `preserve_order` feature
+    // (feature unification can turn it on in one build and not another):
+    // sort the schema's fields by location so the text, and so the word
+    // pairs across fields, are the same in every build.
+    out[head..].sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 

@@ -136,7 +136,7 @@ fn heldout3_rates() {
 /// its threshold.
 const HELDOUT1_FLOOR: usize = 12;
 const HELDOUT2_FLOOR: usize = 28;
-const HELDOUT3_FLOOR: usize = 18;
+const HELDOUT3_FLOOR: usize = 17;
 const HELDOUT3_MAX_FP: usize = 4;
 
 /// MCP-019 (the scored classifier "instructions addressed to the model")

@@ -120,7 +120,7 @@ fn public_collection_rates() {
     );
     // The target is >= 95 % / <= 2 %; it is not met yet (see
     // docs/mcp-security.md). Asserted here: regression floors at what was
-    // measured when MCP-022 was trained (92.1 % / 1.1 %, 2026-11-27).
+    // measured when MCP-022 was trained (91.7 % / 1.1 %, 2026-11-27).
     eprintln!(
         "target >= 95 % detection, <= 2 % false positives: {}",
         if dr >= 0.95 && fpr <= 0.02 {

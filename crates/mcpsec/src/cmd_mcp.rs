@@ -53,6 +53,10 @@ struct RuleArgs {
     /// tokenizer.json, model.safetensors) for the semantic detector MCP-020.
     #[arg(long, value_name = "DIR", env = "MCPSEC_EMBEDDING_MODEL")]
     embedding_model: Option<PathBuf>,
+    /// Model file for the learned classifier MCP-022 instead of the built-in
+    /// one (written by crates/mcpsec-mcp/scripts/train_learned.py).
+    #[arg(long, value_name = "FILE", env = "MCPSEC_LEARNED_MODEL")]
+    learned_model: Option<PathBuf>,
     /// Optional LLM judge (rule MCP-030, off by default; scan and check-tools):
     /// OpenAI-compatible endpoint (base URL or …/v1/chat/completions). Tool
     /// metadata is SENT to it. API key from env MCPSEC_LLM_JUDGE_API_KEY.
@@ -567,7 +571,13 @@ fn analyzer(args: &RuleArgs) -> anyhow::Result<Analyzer> {
             eprintln!("warning: rule skipped: {e}");
         }
     }
-    let a = Analyzer::new(rules, mcpsec_mcp::flows::CapabilityModel::builtin());
+    let mut a = Analyzer::new(rules, mcpsec_mcp::flows::CapabilityModel::builtin());
+    if let Some(f) = &args.learned_model {
+        let bytes = std::fs::read(f).with_context(|| format!("--learned-model {}", f.display()))?;
+        let m = mcpsec_mcp::learned::LinearModel::from_bytes(&bytes)
+            .with_context(|| format!("--learned-model {}", f.display()))?;
+        a = a.with_learned_model(m);
+    }
     Ok(match &args.embedding_model {
         Some(dir) => {
             let d = mcpsec_mcp::semantic::SemanticDetector::load(dir)

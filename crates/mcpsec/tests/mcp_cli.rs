@@ -439,3 +439,69 @@ fn scan_and_proxy_publish_events_to_the_platform() {
     assert_eq!(ev["data"]["record"]["decision"], "denied");
     assert_eq!(ev["data"]["record"]["tool"], "list_rules");
 }
+
+/// `--learned-model FILE` replaces the built-in MCP-022 model; a bad file is
+/// an error naming the option and the cause.
+#[test]
+fn learned_model_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let tools = dir.path().join("tools.json");
+    std::fs::write(
+        &tools,
+        json!({"tools": [{"name": "add", "description": "Adds two numbers.",
+            "inputSchema": {"type": "object", "properties": {"a": {"type": "number"}}}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let t = tools.to_str().unwrap();
+    // The built-in model does not flag a plain tool.
+    let o = mcpsec(dir.path(), &["mcp", "check-tools", t, "--format", "json"]);
+    let rules = |o: &Output| -> Vec<String> {
+        json_out(o)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        !rules(&o).contains(&"MCP-022".to_string()),
+        "{:?}",
+        rules(&o)
+    );
+    // A model whose bias alone is above its threshold flags everything.
+    let model = dir.path().join("m.bin");
+    let mut b = b"MCPSEC-LINEAR-1\n".to_vec();
+    b.extend_from_slice(
+        br#"{"bits":4,"bias":5.0,"threshold":0.5,"bigrams":false,"char_ngrams":[],"n":0}"#,
+    );
+    b.push(b'\n');
+    std::fs::write(&model, &b).unwrap();
+    let m = model.to_str().unwrap();
+    let o = mcpsec(
+        dir.path(),
+        &[
+            "mcp",
+            "check-tools",
+            t,
+            "--format",
+            "json",
+            "--learned-model",
+            m,
+        ],
+    );
+    assert!(
+        rules(&o).contains(&"MCP-022".to_string()),
+        "{:?}",
+        rules(&o)
+    );
+    // A broken file: exit code 2 or 1 with the option and the cause named.
+    std::fs::write(&model, b"not a model").unwrap();
+    let o = mcpsec(dir.path(), &["mcp", "check-tools", t, "--learned-model", m]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--learned-model") && err.contains("MCPSEC-LINEAR-1"),
+        "{err}"
+    );
+}
