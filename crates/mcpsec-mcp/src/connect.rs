@@ -497,6 +497,43 @@ pub async fn inventory_all(
 /// 100 servers), which stores them and publishes `mcp.tool_changed` for every
 /// tool added, removed or changed against the stored inventory. Returns the
 /// number of changes the platform reported.
+/// An HTTP client for mcpsec's platform API with `timeout`.
+pub(crate) fn platform_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client for the platform: {e}"))
+}
+
+/// POSTs `body` as JSON to the platform with the API key; returns the
+/// answer's JSON (`Null` when it is not JSON), or an error naming the URL and
+/// what the platform answered.
+pub(crate) async fn post_platform_json(
+    client: &reqwest::Client,
+    url: &str,
+    api_key: &str,
+    body: &Value,
+) -> Result<Value, String> {
+    let r = client
+        .post(url)
+        .bearer_auth(api_key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!(
+            "POST {url}: platform answered {status}: {}",
+            text.chars().take(300).collect::<String>()
+        ));
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 pub async fn post_inventories(
     platform: &str,
     api_key: &str,
@@ -507,11 +544,7 @@ pub async fn post_inventories(
     if inventories.is_empty() {
         return Ok(0);
     }
-    install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = platform_client(Duration::from_secs(60))?;
     let url = format!(
         "{}/api/v1/tenants/{tenant}/mcp/inventories",
         platform.trim_end_matches('/')
@@ -532,22 +565,7 @@ pub async fn post_inventories(
             })
             .collect();
         let body = serde_json::json!({"source": source, "servers": servers});
-        let r = client
-            .post(&url)
-            .bearer_auth(api_key)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| format!("POST {url}: {e}"))?;
-        let status = r.status();
-        let text = r.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(format!(
-                "POST {url}: platform answered {status}: {}",
-                text.chars().take(300).collect::<String>()
-            ));
-        }
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let v = post_platform_json(&client, &url, api_key, &body).await?;
         changes += v["servers"]
             .as_array()
             .map(|s| {

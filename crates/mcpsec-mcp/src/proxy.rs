@@ -1254,24 +1254,9 @@ pub async fn post_batch(
     events: Vec<Value>,
 ) -> Result<(), String> {
     let body = json!({ "events": events });
-    let r = client
-        .post(url)
-        .bearer_auth(api_key)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
+    crate::connect::post_platform_json(client, url, api_key, &body)
         .await
-        .map_err(|e| e.to_string())?;
-    if r.status().is_success() {
-        Ok(())
-    } else {
-        let status = r.status();
-        let text = r.text().await.unwrap_or_default();
-        Err(format!(
-            "platform answered {status}: {}",
-            text.chars().take(300).collect::<String>()
-        ))
-    }
+        .map(|_| ())
 }
 
 /// Posts `mcp.tool_changed` events (one per change) to `platform`.
@@ -1284,11 +1269,7 @@ pub async fn post_tool_changes(
     if changes.is_empty() {
         return Ok(0);
     }
-    crate::connect::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = crate::connect::platform_client(Duration::from_secs(30))?;
     let url = format!("{}/api/v1/events", platform.trim_end_matches('/'));
     // Deterministic ids: re-running the scan (or retrying this post) with
     // the same deviation from the same pins is recorded once.
@@ -1316,14 +1297,10 @@ pub async fn post_events(
     api_key: String,
     tenant: String,
 ) {
-    crate::connect::install_crypto_provider();
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
+    let client = match crate::connect::platform_client(Duration::from_secs(10)) {
         Ok(c) => c,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot build the HTTP client for platform events");
+            tracing::warn!(error = %e, "platform events not sent");
             return;
         }
     };
@@ -1369,14 +1346,10 @@ pub async fn submit_inventories(
     api_key: String,
     tenant: String,
 ) {
-    crate::connect::install_crypto_provider();
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
+    let client = match crate::connect::platform_client(Duration::from_secs(10)) {
         Ok(c) => c,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot build the HTTP client for MCP inventories");
+            tracing::warn!(error = %e, "MCP inventories not sent");
             return;
         }
     };
@@ -1422,7 +1395,7 @@ pub async fn submit_inventories(
             "resource_templates": or_stored(&inv.resource_templates, "resource_templates"),
         }]});
         let url = format!("{base}/inventories");
-        match post_json(&client, &url, &api_key, &body).await {
+        match crate::connect::post_platform_json(&client, &url, &api_key, &body).await {
             Ok(v) => {
                 let changes = v["servers"][0]["changes"].as_array().map_or(0, Vec::len);
                 tracing::info!(server = %inv.server, tools = inv.tools.len(), changes, "MCP inventory submitted to the platform");
@@ -1466,29 +1439,4 @@ async fn stored_inventory(
             Value::Null
         }
     }
-}
-
-async fn post_json(
-    client: &reqwest::Client,
-    url: &str,
-    api_key: &str,
-    body: &Value,
-) -> Result<Value, String> {
-    let r = client
-        .post(url)
-        .bearer_auth(api_key)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| format!("POST {url}: {e}"))?;
-    let status = r.status();
-    let text = r.text().await.unwrap_or_default();
-    if !status.is_success() {
-        return Err(format!(
-            "POST {url}: platform answered {status}: {}",
-            text.chars().take(300).collect::<String>()
-        ));
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
