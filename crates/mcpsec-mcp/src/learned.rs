@@ -286,32 +286,34 @@ fn is_ident(t: &[u8]) -> bool {
 }
 
 /// Calls `f` with the `i` features of `text`: word pairs in which at least one
-/// side is an identifier, folded to a placeholder.
-fn ident_features(text: &str, buf: &mut Vec<u8>, f: &mut impl FnMut(&[u8])) {
-    let mut seq: Vec<Vec<u8>> = Vec::new();
-    for t in text
-        .as_bytes()
-        .split(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-'))
-        .filter(|t| !t.is_empty())
-    {
+/// side is an identifier, folded to a placeholder. `lower` is `text`
+/// ASCII-lowercased (same byte offsets).
+fn ident_features(text: &[u8], lower: &[u8], buf: &mut Vec<u8>, f: &mut impl FnMut(&[u8])) {
+    let mut seq: Vec<&[u8]> = Vec::new();
+    let mut at = 0;
+    for t in text.split(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-')) {
+        let start = at;
+        at += t.len() + 1;
+        if t.is_empty() {
+            continue;
+        }
         if is_ident(t) {
-            seq.push(IDENT.to_vec());
+            seq.push(IDENT);
         } else {
-            for w in t
-                .split(|c| !c.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-            {
-                seq.push(w.to_ascii_lowercase());
-            }
+            let lt = &lower[start..start + t.len()];
+            seq.extend(
+                lt.split(|c| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty()),
+            );
         }
     }
     for pair in seq.windows(2) {
         if pair[0] == IDENT || pair[1] == IDENT {
             buf.clear();
             buf.extend_from_slice(b"i ");
-            buf.extend_from_slice(&pair[0]);
+            buf.extend_from_slice(pair[0]);
             buf.push(b' ');
-            buf.extend_from_slice(&pair[1]);
+            buf.extend_from_slice(pair[1]);
             f(buf);
         }
     }
@@ -322,36 +324,44 @@ fn ident_features(text: &str, buf: &mut Vec<u8>, f: &mut impl FnMut(&[u8])) {
 /// `idents` `i <word> <word>` (see [`Header::idents`]).
 fn for_each_feature(text: &str, h: &Header, mut f: impl FnMut(&[u8])) {
     let mut buf = Vec::with_capacity(64);
+    let lower = text.as_bytes().to_ascii_lowercase();
     if h.idents {
-        ident_features(text, &mut buf, &mut f);
+        ident_features(text.as_bytes(), &lower, &mut buf, &mut f);
     }
-    let ws = words(text);
+    let ws: Vec<&[u8]> = lower
+        .split(|c| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let tags: Vec<Vec<u8>> = h
+        .char_ngrams
+        .iter()
+        .map(|n| format!("c{n} ").into_bytes())
+        .collect();
+    let mut padded = Vec::with_capacity(64);
     for (i, w) in ws.iter().enumerate() {
         buf.clear();
         buf.extend_from_slice(b"w ");
-        buf.extend_from_slice(w.as_bytes());
+        buf.extend_from_slice(w);
         f(&buf);
         if h.bigrams
             && let Some(next) = ws.get(i + 1)
         {
             buf.clear();
             buf.extend_from_slice(b"b ");
-            buf.extend_from_slice(w.as_bytes());
+            buf.extend_from_slice(w);
             buf.push(b' ');
-            buf.extend_from_slice(next.as_bytes());
+            buf.extend_from_slice(next);
             f(&buf);
         }
         if !h.char_ngrams.is_empty() {
-            let mut padded = Vec::with_capacity(w.len() + 2);
+            padded.clear();
             padded.push(b' ');
-            padded.extend_from_slice(w.as_bytes());
+            padded.extend_from_slice(w);
             padded.push(b' ');
-            for &n in &h.char_ngrams {
+            for (&n, tag) in h.char_ngrams.iter().zip(&tags) {
                 for g in padded.windows(n) {
                     buf.clear();
-                    buf.push(b'c');
-                    buf.extend_from_slice(n.to_string().as_bytes());
-                    buf.push(b' ');
+                    buf.extend_from_slice(tag);
                     buf.extend_from_slice(g);
                     f(&buf);
                 }
@@ -480,8 +490,10 @@ mod tests {
     fn ident_pairs_fold_names() {
         let mut got = Vec::new();
         let mut buf = Vec::new();
+        let t = "Before calling `send_email`, call getUser.";
         ident_features(
-            "Before calling `send_email`, call getUser.",
+            t.as_bytes(),
+            t.to_ascii_lowercase().as_bytes(),
             &mut buf,
             &mut |f: &[u8]| got.push(String::from_utf8_lossy(f).into_owned()),
         );
