@@ -206,33 +206,36 @@ impl LinearModel {
         out
     }
 
+    /// The (idf-weighted) weights of the buckets present in `text` summed,
+    /// and the sum of their squared idf (0 without TF-IDF).
+    fn weighted(&self, text: &str) -> (f32, f32) {
+        let (mut dot, mut norm) = (0f32, 0f32);
+        for b in self.buckets(text) {
+            let b = b as usize;
+            match &self.idf {
+                None => dot += self.weights[b],
+                Some(idf) => {
+                    dot += self.weights[b] * idf[b];
+                    norm += idf[b] * idf[b];
+                }
+            }
+        }
+        (dot, norm)
+    }
+
     /// The sum of the (idf-weighted) weights of the buckets present in
     /// `text`, not normalised, no bias: a sentence's contribution.
     pub fn sum(&self, text: &str) -> f32 {
-        let bs = self.buckets(text);
-        match &self.idf {
-            None => bs.iter().map(|&b| self.weights[b as usize]).sum(),
-            Some(idf) => bs
-                .iter()
-                .map(|&b| self.weights[b as usize] * idf[b as usize])
-                .sum(),
-        }
+        self.weighted(text).0
     }
 
     /// The model's probability that `text` (a [`tool_text`]) is poisoned.
     pub fn score(&self, text: &str) -> Scored {
-        let bs = self.buckets(text);
-        let dot = match &self.idf {
-            None => bs.iter().map(|&b| self.weights[b as usize]).sum::<f32>(),
-            Some(idf) => {
-                let (mut dot, mut norm) = (0f32, 0f32);
-                for &b in &bs {
-                    let d = idf[b as usize];
-                    dot += self.weights[b as usize] * d;
-                    norm += d * d;
-                }
-                if norm > 0.0 { dot / norm.sqrt() } else { 0.0 }
-            }
+        let (dot, norm) = self.weighted(text);
+        let dot = if self.idf.is_some() && norm > 0.0 {
+            dot / norm.sqrt()
+        } else {
+            dot
         };
         let margin = self.header.bias + dot;
         Scored {
@@ -254,15 +257,6 @@ pub fn fnv1a(bytes: &[u8]) -> u32 {
         h = h.wrapping_mul(0x0100_0193);
     }
     h
-}
-
-/// The words of `text`: maximal runs of ASCII letters and digits, lowercased.
-/// Every other character separates words.
-pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_ascii_lowercase())
-        .collect()
 }
 
 /// The placeholder token of an identifier in `i` features.
@@ -502,10 +496,23 @@ mod tests {
 
     #[test]
     fn words_are_ascii_lowercase_runs() {
-        assert_eq!(
-            words("Read ~/.ssh/ID_RSA, then café!"),
-            ["read", "ssh", "id", "rsa", "then", "caf"]
-        );
+        let h = Header {
+            bits: 8,
+            bias: 0.0,
+            threshold: 0.5,
+            bigrams: false,
+            char_ngrams: vec![],
+            idents: false,
+            idf_default: None,
+            weak_rules: Default::default(),
+            n: 0,
+            trained: String::new(),
+        };
+        let mut got = Vec::new();
+        for_each_feature("Read ~/.ssh/ID_RSA, then café!", &h, |f| {
+            got.push(String::from_utf8_lossy(f).into_owned())
+        });
+        assert_eq!(got, ["w read", "w ssh", "w id", "w rsa", "w then", "w caf"]);
     }
 
     #[test]
