@@ -73,7 +73,12 @@ proptest! {
             let (Ok(x), Ok(y), Ok(z)) = (sc.parse(&a), sc.parse(&b), sc.parse(&c)) else { continue };
             prop_assert_eq!(x.cmp(&y), y.cmp(&x).reverse(), "{:?} antisymmetry {} {}", sc, a, b);
             prop_assert_eq!(x.cmp(&x), Ordering::Equal);
-            if x <= y && y <= z {
+            // Maven's ComparableVersion (which we reproduce) is not
+            // transitive when a version starts with a letter: see
+            // `maven_cycle_on_leading_letters` below. Checked on the others.
+            let maven_letter = matches!(sc, Scheme::Maven)
+                && [&a, &b, &c].iter().any(|v| v.starts_with(|ch: char| !ch.is_ascii_digit()));
+            if x <= y && y <= z && !maven_letter {
                 prop_assert!(x <= z, "{:?} transitivity {} <= {} <= {}", sc, a, b, c);
             }
             if x == y && y == z {
@@ -164,4 +169,18 @@ proptest! {
         std::fs::write(&img, t.into_inner().unwrap()).unwrap();
         let _ = mcpsec_vuln::inputs::collect(&img);
     }
+}
+
+/// Our `ComparableVersion` (maven-artifact 3.x algorithm) orders "v0" < "0SNAPSHOT" < "0" < "v0"
+/// (a cycle: a leading letter is a qualifier, which sorts above the null
+/// release but below a nested list, and "0SNAPSHOT" normalises to a list
+/// holding only the snapshot qualifier). We reproduce Maven, cycle included,
+/// so advisories compare as Maven itself does; the transitivity property
+/// above is checked on versions that start with a digit.
+#[test]
+fn maven_cycle_on_leading_letters() {
+    let p = |s: &str| Scheme::Maven.parse(s).unwrap();
+    assert!(p("v0") < p("0SNAPSHOT"));
+    assert!(p("0SNAPSHOT") < p("0"));
+    assert!(p("0") < p("v0"));
 }
