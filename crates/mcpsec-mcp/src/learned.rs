@@ -88,7 +88,7 @@ pub struct LinearModel {
     idf: Option<Vec<f32>>,
 }
 
-/// A scored text: the probability and the buckets present.
+/// A scored text: the probability and the margin (bias + weighted sum) it comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub probability: f32,
