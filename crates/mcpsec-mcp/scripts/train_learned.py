@@ -15,8 +15,9 @@ hashed into 2^bits buckets, binary presence. A logistic regression
 (scikit-learn, class-balanced) is fitted; the decision threshold is chosen
 on out-of-fold scores (folds grouped by server, so one server's tools are
 never both trained on and scored) as the lowest threshold at which the
-combined decision (another rule fires OR the model's probability reaches
-the threshold) flags at most --max-fpr of the benign training tools.
+model alone flags at most --max-fpr of the benign training tools (the other
+rules' own false positives are reported, not budgeted). `scripts/retrain.sh`
+runs the whole pipeline with the flags the shipped model uses.
 
 Needs numpy, scipy and scikit-learn (`pip install scikit-learn`).
 
