@@ -370,7 +370,8 @@ async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such route")
 }
 
-fn tenant_param(raw: &str) -> Result<TenantId, ApiError> {
+/// A route's `{tenant}` segment as a validated id (400 when invalid).
+pub(crate) fn tenant_param(raw: &str) -> Result<TenantId, ApiError> {
     TenantId::new(raw)
         .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, format!("tenant {raw:?}: {e}")))
 }
@@ -398,7 +399,8 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(
+/// A JSON request body (413 over the limit, 400 when unreadable or invalid).
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
     let bytes = body_bytes(body)?;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{Authenticator, audit, audit_record, check_grant, new_key, password, totp};
+use crate::api::{json_body, tenant_param};
 use crate::error::ApiError;
 
 type Auth = State<Arc<Authenticator>>;
@@ -56,19 +57,6 @@ pub fn router(auth: Arc<Authenticator>) -> Router {
         .route("/api/v1/tenants/{tenant}/roles/{name}", put(put_role))
         .route("/api/v1/tenants/{tenant}/audit", get(list_audit))
         .with_state(auth)
-}
-
-fn json_body<T: serde::de::DeserializeOwned>(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<T, ApiError> {
-    let bytes = body.map_err(|e| ApiError::new(ErrorCode::MalformedRequest, e.body_text()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::new(ErrorCode::MalformedRequest, format!("request body: {e}")))
-}
-
-fn tenant_param(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::new(raw)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, format!("tenant {raw:?}: {e}")))
 }
 
 fn unauthenticated(msg: impl Into<String>) -> ApiError {
