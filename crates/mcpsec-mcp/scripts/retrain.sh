@@ -31,7 +31,8 @@ WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 
 # Our labelled training files (tests/fixtures/labelled/README.md).
-TRAIN=(poisoned benign train-poisoned-a train-poisoned-b train-benign train-benign-short)
+TRAIN=(poisoned benign train-poisoned-a train-poisoned-b train-poisoned-c train-poisoned-d train-poisoned-e
+       train-benign train-benign-short train-benign-c train-benign-d train-benign-e)
 # Our held-out files: evaluated, never trained on.
 HELDOUT=(heldout heldout2 heldout3)
 for f in heldout4; do [[ -f "$LAB/$f.jsonl" ]] && HELDOUT+=("$f"); done
@@ -48,6 +49,7 @@ E=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/learned_data
 for n in "${TRAIN[@]}" "${HELDOUT[@]}" "${OTHER[@]}"; do
   "$E" texts "$LAB/$n.jsonl" > "$WORK/own-$n.jsonl"
 done
+rm -f "$WORK"/eval-*.jsonl
 for f in "$PUB"/poisoned-*.jsonl "$PUB"/benign-*.jsonl; do
   "$E" texts "$f" > "$WORK/pub-$(basename "$f")"
 done
@@ -69,6 +71,10 @@ for path in sorted(glob.glob(os.path.join(work, "pub-*.jsonl"))):
         key = "split-train.jsonl" if train else (
             "split-eval-p.jsonl" if it["label"] == "poisoned" else "split-eval-b.jsonl")
         out[key].write(line)
+        if not train:
+            # Per-source figures too.
+            with open(os.path.join(work, "eval-" + os.path.basename(path)[4:]), "a") as f:
+                f.write(line)
 EOF
 
 ARGS=()
@@ -76,6 +82,7 @@ for n in "${TRAIN[@]}"; do ARGS+=(--train "$WORK/own-$n.jsonl"); done
 ARGS+=(--train "$WORK/split-train.jsonl")
 for n in "${TRAIN[@]}" "${HELDOUT[@]}" "${OTHER[@]}"; do ARGS+=(--eval "$n=$WORK/own-$n.jsonl"); done
 ARGS+=(--eval "pub-poisoned=$WORK/split-eval-p.jsonl" --eval "pub-benign=$WORK/split-eval-b.jsonl")
+for f in "$WORK"/eval-*.jsonl; do ARGS+=(--eval "pub-$(basename "$f" .jsonl | cut -c6-)=$f"); done
 
 if [[ $SWAP == 1 ]]; then
   OUT=$WORK/learned-swap.bin

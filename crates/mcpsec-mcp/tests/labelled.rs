@@ -130,14 +130,32 @@ fn heldout3_rates() {
     );
 }
 
+/// The fourth held-out set was written blind: its author read no training,
+/// held-out or rule file and ran no detector, and it was committed before
+/// it was evaluated (tests/fixtures/labelled/README.md). Half its benign
+/// items are hard negatives, hence the looser false-positive floor.
+#[test]
+fn heldout4_rates() {
+    let (detected, _, fps, _) = heldout("heldout4.jsonl");
+    assert!(detected >= HELDOUT4_FLOOR, "held-out 4 detection regressed");
+    assert!(
+        fps <= HELDOUT4_MAX_FP,
+        "held-out 4 false positives regressed"
+    );
+}
+
 /// Regression floors (not targets): the figures measured with the learned
-/// classifier MCP-022 (2026-11-27; before it, with MCP-019: 6/15, 3/30,
-/// 4/20). The held-out files were never used to train MCP-022 or to choose
-/// its threshold.
-const HELDOUT1_FLOOR: usize = 12;
-const HELDOUT2_FLOOR: usize = 28;
-const HELDOUT3_FLOOR: usize = 17;
-const HELDOUT3_MAX_FP: usize = 4;
+/// classifier MCP-022 as retrained on 2026-11-27 (05:00 UTC; the first
+/// MCP-022: 12/15, 28/30, 17/20; before it, with MCP-019: 6/15, 3/30, 4/20;
+/// held-out 4 with the first MCP-022: 69/80, 10 false positives). The
+/// held-out files were never used to train MCP-022 or to choose its
+/// threshold.
+const HELDOUT1_FLOOR: usize = 14;
+const HELDOUT2_FLOOR: usize = 29;
+const HELDOUT3_FLOOR: usize = 19;
+const HELDOUT3_MAX_FP: usize = 3;
+const HELDOUT4_FLOOR: usize = 75;
+const HELDOUT4_MAX_FP: usize = 10;
 
 /// MCP-019 (the scored classifier "instructions addressed to the model")
 /// alone on the main collection: it was designed from the threat model and

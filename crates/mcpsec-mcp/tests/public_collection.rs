@@ -118,9 +118,10 @@ fn public_collection_rates() {
         dr * 100.0,
         fpr * 100.0
     );
-    // The target is >= 95 % / <= 2 %; it is not met yet (see
-    // docs/mcp-security.md). Asserted here: regression floors at what was
-    // measured when MCP-022 was trained (91.7 % / 1.1 %, 2026-11-27).
+    // The target is >= 95 % / <= 2 %. Asserted here: regression
+    // floors near what was measured when MCP-022 was retrained (96.8 % /
+    // 1.3 %, 2026-11-27); the cross-check with the halves swapped is lower
+    // (see docs/mcp-security.md).
     eprintln!(
         "target >= 95 % detection, <= 2 % false positives: {}",
         if dr >= 0.95 && fpr <= 0.02 {
@@ -129,9 +130,9 @@ fn public_collection_rates() {
             "NOT met"
         }
     );
-    assert!(dr >= 0.90, "detection rate {dr:.3} regressed below 0.90");
+    assert!(dr >= 0.95, "detection rate {dr:.3} regressed below 0.95");
     assert!(
-        fpr <= 0.025,
-        "false-positive rate {fpr:.3} regressed above 0.025"
+        fpr <= 0.02,
+        "false-positive rate {fpr:.3} regressed above 0.02"
     );
 }
