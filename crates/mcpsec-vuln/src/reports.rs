@@ -64,6 +64,11 @@ pub enum ReportError {
 pub struct Ingested {
     pub format: ReportFormat,
     pub findings: Vec<Finding>,
+    /// The components the report names: every package it lists (Trivy's
+    /// `Packages`, present with `--list-all-pkgs`) and every finding's
+    /// component, once each (by ecosystem, name, version and purl). A
+    /// report lists what its scanner saw, often only vulnerable packages.
+    pub components: Vec<Component>,
     /// Entries that were skipped (no component, no id…), with the reason.
     pub skipped: Vec<String>,
 }
@@ -136,9 +141,11 @@ pub fn parse(bytes: &[u8]) -> Result<Ingested, ReportError> {
         let mut out = Ingested {
             format: ReportFormat::CycloneDx,
             findings: vec![],
+            components: vec![],
             skipped: vec![],
         };
         cyclonedx(&v, &mut out);
+        add_finding_components(&mut out);
         return Ok(out);
     }
     let v: Value = serde_json::from_slice(bytes).map_err(|e| ReportError::Json(e.to_string()))?;
@@ -147,6 +154,7 @@ pub fn parse(bytes: &[u8]) -> Result<Ingested, ReportError> {
         return Ok(Ingested {
             format: ReportFormat::Trivy,
             findings: vec![],
+            components: vec![],
             skipped: vec![],
         });
     }
@@ -168,6 +176,7 @@ pub fn parse(bytes: &[u8]) -> Result<Ingested, ReportError> {
     let mut out = Ingested {
         format,
         findings: vec![],
+        components: vec![],
         skipped: vec![],
     };
     match format {
@@ -178,7 +187,33 @@ pub fn parse(bytes: &[u8]) -> Result<Ingested, ReportError> {
         ReportFormat::OsvScanner => osv_scanner(&v, &mut out),
         ReportFormat::DependencyTrack => dependency_track(&v, &mut out)?,
     }
+    add_finding_components(&mut out);
     Ok(out)
+}
+
+/// Adds every finding's component to `out.components` and removes
+/// duplicates (first occurrence kept, so a listed package's licences win).
+fn add_finding_components(out: &mut Ingested) {
+    for f in &out.findings {
+        let c = &f.component;
+        out.components.push(Component {
+            name: c.name.clone(),
+            version: (!c.version.is_empty()).then(|| c.version.clone()),
+            purl: c.purl.clone(),
+            ecosystem: (!c.ecosystem.is_empty()).then(|| c.ecosystem.clone()),
+            licenses: vec![],
+            reachability: Default::default(),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.components.retain(|c| {
+        seen.insert((
+            c.ecosystem.clone(),
+            c.name.clone(),
+            c.version.clone(),
+            c.purl.clone(),
+        ))
+    });
 }
 
 // ---------------------------------------------------------------- helpers
@@ -376,6 +411,23 @@ fn trivy(v: &Value, out: &mut Ingested) {
     }
     for r in results {
         let eco = s(r, "Type").and_then(trivy_ecosystem);
+        // The whole package list (`--list-all-pkgs`).
+        for p in arr(r, "Packages") {
+            let Some(name) = s(p, "Name") else { continue };
+            let purl = p.pointer("/Identifier/PURL").and_then(Value::as_str);
+            let mut c = component(purl, eco, name, s(p, "Version").unwrap_or(""));
+            if c.ecosystem.is_none() {
+                // As `build` does for a finding's component.
+                c.ecosystem = purl
+                    .and_then(|p| Purl::parse(p).ok())
+                    .and_then(|p| p.osv_ecosystem());
+            }
+            c.licenses = arr(p, "Licenses")
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            out.components.push(c);
+        }
         for (i, x) in arr(r, "Vulnerabilities").enumerate() {
             let (Some(id), Some(name)) = (s(x, "VulnerabilityID"), s(x, "PkgName")) else {
                 out.skipped.push(format!(
@@ -1154,6 +1206,40 @@ pub fn merge(findings: &mut Vec<Finding>, incoming: Vec<Finding>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_are_listed_packages_and_finding_components_once() {
+        let t = parse(br#"{"SchemaVersion":2,"Results":[{"Target":"app","Type":"npm",
+            "Packages":[
+              {"Name":"lodash","Version":"4.17.15","Identifier":{"PURL":"pkg:npm/lodash@4.17.15"},"Licenses":["MIT"]},
+              {"Name":"ms","Version":"2.1.3","Identifier":{"PURL":"pkg:npm/ms@2.1.3"}},
+              {"Version":"1.0.0"}],
+            "Vulnerabilities":[
+              {"VulnerabilityID":"CVE-2020-8203","PkgName":"lodash","InstalledVersion":"4.17.15","PkgIdentifier":{"PURL":"pkg:npm/lodash@4.17.15"},"Severity":"HIGH"},
+              {"VulnerabilityID":"CVE-2021-23337","PkgName":"lodash","InstalledVersion":"4.17.15","PkgIdentifier":{"PURL":"pkg:npm/lodash@4.17.15"},"Severity":"HIGH"},
+              {"VulnerabilityID":"CVE-2022-0001","PkgName":"left-pad","InstalledVersion":"1.3.0","Severity":"LOW"}]}]}"#).unwrap();
+        let names: Vec<(&str, Option<&str>, Option<&str>)> = t
+            .components
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.version.as_deref(),
+                    c.ecosystem.as_deref(),
+                )
+            })
+            .collect();
+        // The nameless package is dropped; lodash once, with its licence.
+        assert_eq!(
+            names,
+            [
+                ("lodash", Some("4.17.15"), Some("npm")),
+                ("ms", Some("2.1.3"), Some("npm")),
+                ("left-pad", Some("1.3.0"), Some("npm")),
+            ]
+        );
+        assert_eq!(t.components[0].licenses, ["MIT"]);
+    }
 
     #[test]
     fn merge_by_alias_and_component() {

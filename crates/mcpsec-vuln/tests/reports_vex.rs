@@ -522,3 +522,41 @@ fn cyclonedx_xml_vex_applies() {
         .to_string();
     assert!(e.contains("bad.xml"), "{e}");
 }
+
+/// A report's components: every package it lists and every finding's
+/// component, once each (counts checked by hand with `jq` on the samples).
+#[test]
+fn report_components_from_real_samples() {
+    let Some(root) = common::vuln_data("scanner-reports/defectdojo/unittests/scans") else {
+        return;
+    };
+    let comps = |rel: &str| reports::parse(&std::fs::read(root.join(rel)).unwrap()).unwrap();
+    // Trivy with `Packages` (one jar) and three vulnerabilities in it.
+    let t = comps("trivy/cvssv4_severity_source.json");
+    assert_eq!(t.findings.len(), 3);
+    assert_eq!(t.components.len(), 1, "{:#?}", t.components);
+    assert_eq!(
+        t.components[0].purl.as_deref(),
+        Some("pkg:maven/org.apache.tomcat/tomcat-catalina@9.0.109")
+    );
+    assert_eq!(t.components[0].version.as_deref(), Some("9.0.109"));
+    assert_eq!(t.components[0].ecosystem.as_deref(), Some("Maven"));
+    // Trivy without `Packages`: the 4 distinct vulnerable packages of 5 findings.
+    let t = comps("trivy/scheme_2_many_vulns.json");
+    assert_eq!((t.findings.len(), t.components.len()), (5, 4));
+    assert!(t.components.iter().any(|c| {
+        c.name == "krb5-libs"
+            && c.version.as_deref() == Some("1.15.5-r0")
+            && c.ecosystem
+                .as_deref()
+                .is_some_and(|e| e.starts_with("Alpine"))
+    }));
+    // Grype: 327 matches on 62 distinct artifacts; 6 matches on 5.
+    let g = comps("anchore_grype/many_vulns3.json");
+    assert_eq!((g.findings.len(), g.components.len()), (327, 62));
+    assert!(g.components.iter().any(|c| c.name == "bash"
+        && c.version.as_deref() == Some("5.0-4")
+        && c.purl.as_deref() == Some("pkg:deb/debian/bash@5.0-4?arch=amd64")));
+    let g = comps("anchore_grype/check_all_fields.json");
+    assert_eq!((g.findings.len(), g.components.len()), (6, 5));
+}

@@ -434,8 +434,9 @@ impl VulnService {
         Ok(())
     }
 
-    /// Parses the upload, records its components and matches them (SBOM) or
-    /// takes the scanner's findings (report).
+    /// Parses the upload, records its components (an SBOM's, or the
+    /// packages a scanner report names) and matches them (SBOM) or takes the
+    /// scanner's findings (report).
     async fn match_upload(
         &self,
         store: &dyn Store,
@@ -446,31 +447,7 @@ impl VulnService {
         let findings = if sbom::detect(bytes).is_some() {
             let (_, comps) = sbom::parse(bytes)
                 .map_err(|e| HandlerError::Failed(format!("upload for {project}: {e}")))?;
-            let stored: Vec<StoredComponent> = comps
-                .iter()
-                .map(|c| {
-                    let version = c.version.clone().unwrap_or_default();
-                    let key = component_key(&c.name, &version, c.purl.as_deref());
-                    StoredComponent {
-                        tenant: tenant.clone(),
-                        id: format!("{project}:{key}"),
-                        asset_id: project.to_string(),
-                        name: c.name.clone(),
-                        version,
-                        purl: c.purl.clone(),
-                        ecosystem: c.ecosystem.clone(),
-                        licenses: c.licenses.clone(),
-                    }
-                })
-                .collect();
-            // The upload is the project's whole component set now.
-            let gone = store
-                .replace_components(tenant, project, &stored)
-                .await
-                .map_err(store_err)?;
-            if !gone.is_empty() {
-                tracing::info!(%tenant, project, removed = gone.len(), "components no longer in the project");
-            }
+            record_components(store, tenant, project, &comps).await?;
             let keys = feeds::package_keys(&comps);
             let recs = store
                 .advisories_for_packages(&keys)
@@ -479,9 +456,10 @@ impl VulnService {
             let db = feeds::database_from_advisories(&recs);
             scan::scan(&comps, &db, None).findings
         } else {
-            reports::parse(bytes)
-                .map_err(|e| HandlerError::Failed(format!("upload for {project}: {e}")))?
-                .findings
+            let report = reports::parse(bytes)
+                .map_err(|e| HandlerError::Failed(format!("upload for {project}: {e}")))?;
+            record_components(store, tenant, project, &report.components).await?;
+            report.findings
         };
         let mut cves: Vec<String> = findings
             .iter()
@@ -560,6 +538,41 @@ impl VulnService {
         v.sort_by(|a, b| (&a.vuln, &a.component_key).cmp(&(&b.vuln, &b.component_key)));
         Ok(v)
     }
+}
+
+/// Makes `comps` the project's whole component set (the upload is the
+/// project's state now; components no longer in it are removed).
+async fn record_components(
+    store: &dyn Store,
+    tenant: &TenantId,
+    project: &str,
+    comps: &[sbom::Component],
+) -> Result<(), HandlerError> {
+    let stored: Vec<StoredComponent> = comps
+        .iter()
+        .map(|c| {
+            let version = c.version.clone().unwrap_or_default();
+            let key = component_key(&c.name, &version, c.purl.as_deref());
+            StoredComponent {
+                tenant: tenant.clone(),
+                id: format!("{project}:{key}"),
+                asset_id: project.to_string(),
+                name: c.name.clone(),
+                version,
+                purl: c.purl.clone(),
+                ecosystem: c.ecosystem.clone(),
+                licenses: c.licenses.clone(),
+            }
+        })
+        .collect();
+    let gone = store
+        .replace_components(tenant, project, &stored)
+        .await
+        .map_err(store_err)?;
+    if !gone.is_empty() {
+        tracing::info!(%tenant, project, removed = gone.len(), "components no longer in the project");
+    }
+    Ok(())
 }
 
 /// The latest upload of every project of the tenant: object keys are

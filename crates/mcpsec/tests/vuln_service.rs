@@ -593,3 +593,64 @@ async fn components(c: &reqwest::Client, s: &Server, tenant: &str) -> Vec<String
         })
         .unwrap_or_default()
 }
+
+/// A scanner report uploaded to a project: its findings are the project's
+/// findings and the packages it names are the project's components; a later
+/// report replaces both (what left is resolved).
+#[tokio::test(flavor = "multi_thread")]
+async fn scanner_report_upload_records_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let s = Server::start(&data, &[], &[]);
+    let c = client();
+    create_tenant(&c, &s.base, "acme").await;
+
+    // Trivy with the whole package list (`--list-all-pkgs`): 3 packages, one
+    // of them vulnerable twice.
+    let trivy = json!({"SchemaVersion": 2, "ArtifactName": ".", "Results": [{
+    "Target": "package-lock.json", "Type": "npm",
+    "Packages": [
+        {"Name": "lodash", "Version": "4.17.15", "Identifier": {"PURL": "pkg:npm/lodash@4.17.15"}, "Licenses": ["MIT"]},
+        {"Name": "minimist", "Version": "1.2.5", "Identifier": {"PURL": "pkg:npm/minimist@1.2.5"}},
+        {"Name": "ms", "Version": "2.1.3", "Identifier": {"PURL": "pkg:npm/ms@2.1.3"}}
+    ],
+    "Vulnerabilities": [
+        {"VulnerabilityID": "CVE-2020-8203", "PkgName": "lodash", "InstalledVersion": "4.17.15",
+         "PkgIdentifier": {"PURL": "pkg:npm/lodash@4.17.15"}, "FixedVersion": "4.17.19", "Severity": "HIGH"},
+        {"VulnerabilityID": "CVE-2021-23337", "PkgName": "lodash", "InstalledVersion": "4.17.15",
+         "PkgIdentifier": {"PURL": "pkg:npm/lodash@4.17.15"}, "FixedVersion": "4.17.21", "Severity": "HIGH"}
+    ]}]});
+    let (st, v) = upload(&c, &s.base, "acme", trivy.to_string()).await;
+    assert_eq!(st, 202, "{v}");
+    eventually(30, "report handled", || async {
+        components(&c, &s, "acme").await.len() == 3
+            && findings(&c, &s.base, "acme").await.len() == 2
+    })
+    .await;
+    let mut names = components(&c, &s, "acme").await;
+    names.sort();
+    assert_eq!(names, ["lodash", "minimist", "ms"]);
+    let fs = findings(&c, &s.base, "acme").await;
+    assert!(
+        fs.iter().all(|f| f["status"] == "open"
+            && f["rule_id"].as_str().is_some_and(|r| r.starts_with("CVE-"))),
+        "{fs:#?}"
+    );
+
+    // Grype, later: only minimist (vulnerable). lodash's findings resolve,
+    // and the components are the new report's.
+    let grype = json!({"source": {"type": "directory", "target": "."}, "matches": [{
+        "vulnerability": {"id": "GHSA-xvch-5gv4-984h", "severity": "Critical", "fix": {"versions": ["1.2.6"], "state": "fixed"}},
+        "relatedVulnerabilities": [{"id": "CVE-2021-44906"}],
+        "artifact": {"name": "minimist", "version": "1.2.5", "type": "npm", "purl": "pkg:npm/minimist@1.2.5"}}]});
+    let (st, v) = upload(&c, &s.base, "acme", grype.to_string()).await;
+    assert_eq!(st, 202, "{v}");
+    eventually(30, "second report handled", || async {
+        let fs = findings(&c, &s.base, "acme").await;
+        components(&c, &s, "acme").await == ["minimist"]
+            && find(&fs, "CVE-2020-8203").is_some_and(|f| f["status"] == "fixed")
+            && fs.iter().any(|f| f["status"] == "open")
+    })
+    .await;
+}
