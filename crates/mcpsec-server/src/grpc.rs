@@ -49,6 +49,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 const INGEST: &str = "/mcpsec.v1.EventService/Ingest";
 const STREAM_FINDINGS: &str = "/mcpsec.v1.QueryService/StreamFindings";
 const GET_FINDING: &str = "/mcpsec.v1.QueryService/GetFinding";
+const GET_FINDING_HISTORY: &str = "/mcpsec.v1.QueryService/GetFindingHistory";
 const STREAM_ALERTS: &str = "/mcpsec.v1.QueryService/StreamAlerts";
 const STREAM_EVENTS: &str = "/mcpsec.v1.QueryService/StreamEvents";
 const COUNT_EVENTS: &str = "/mcpsec.v1.QueryService/CountEvents";
@@ -64,6 +65,7 @@ pub const GRPC_POLICY: &[(&str, Policy)] = {
         (INGEST, PerItem(EventsWrite)),
         (STREAM_FINDINGS, Tenant(FindingsRead)),
         (GET_FINDING, Tenant(FindingsRead)),
+        (GET_FINDING_HISTORY, Tenant(FindingsRead)),
         (STREAM_ALERTS, Tenant(AlertsRead)),
         (STREAM_EVENTS, Tenant(EventsRead)),
         (COUNT_EVENTS, Tenant(EventsRead)),
@@ -527,6 +529,40 @@ impl pb::query_service_server::QueryService for QueryApi {
             .map_err(|e| status(e.into()))?
             .ok_or_else(|| Status::not_found(format!("finding {id:?}")))?;
         Ok(GrpcResponse::new(pb_finding(&finding)))
+    }
+
+    async fn get_finding_history(
+        &self,
+        request: Request<pb::GetFindingRequest>,
+    ) -> Result<GrpcResponse<pb::FindingHistory>, Status> {
+        let tenant = tenant_scope(&request, GET_FINDING_HISTORY, &request.get_ref().tenant)?;
+        let id = &request.get_ref().id;
+        let store = &self.state.backends.store;
+        if store
+            .get_finding(&tenant, id)
+            .await
+            .map_err(|e| status(e.into()))?
+            .is_none()
+        {
+            return Err(Status::not_found(format!("finding {id:?}")));
+        }
+        let items = store
+            .finding_history(&tenant, id)
+            .await
+            .map_err(|e| status(e.into()))?
+            .into_iter()
+            .map(|c| pb::FindingChange {
+                at: c.at.to_rfc3339(),
+                author: c.author.unwrap_or_default(),
+                from: c.from.map(|f| f.as_str().to_string()).unwrap_or_default(),
+                to: c.to.as_str().to_string(),
+                reason: c.reason.unwrap_or_default(),
+            })
+            .collect();
+        Ok(GrpcResponse::new(pb::FindingHistory {
+            finding_id: id.clone(),
+            items,
+        }))
     }
 
     async fn stream_alerts(

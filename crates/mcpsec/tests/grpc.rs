@@ -407,6 +407,61 @@ async fn grpc_streams_demo_findings_like_rest() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    // A finding's history, after a triage through REST, is the REST one.
+    let url = |p: &str| s.url(&format!("/api/v1/tenants/demo/findings/{}{p}", rest_ids[0]));
+    let r = client()
+        .post(url("/status"))
+        .json(&json!({"status": "accepted_risk", "reason": "not reachable"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let rest_h: Value = client()
+        .get(url("/history"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let h = query
+        .get_finding_history(with_key(
+            pb::GetFindingRequest {
+                tenant: "demo".into(),
+                id: rest_ids[0].clone(),
+            },
+            TEST_BOOTSTRAP_KEY,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(h.finding_id, rest_ids[0]);
+    let rest_items = rest_h["items"].as_array().unwrap();
+    assert!(rest_items.len() >= 2, "{rest_h}");
+    assert_eq!(h.items.len(), rest_items.len());
+    let last = h.items.last().unwrap();
+    assert_eq!(last.to, "accepted_risk");
+    assert_eq!(last.reason, "not reachable");
+    assert_eq!(
+        last.from,
+        rest_items.last().unwrap()["from"].as_str().unwrap()
+    );
+    assert_eq!(
+        last.author,
+        rest_items.last().unwrap()["author"].as_str().unwrap()
+    );
+    assert_eq!(h.items[0].from, "", "the first change is the creation");
+    let err = query
+        .get_finding_history(with_key(
+            pb::GetFindingRequest {
+                tenant: "demo".into(),
+                id: "no-such-finding".into(),
+            },
+            TEST_BOOTSTRAP_KEY,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
     // The demo's alerts stream too.
     let mut alerts = query
         .stream_alerts(with_key(
