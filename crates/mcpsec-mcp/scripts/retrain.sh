@@ -16,7 +16,7 @@
 # trained on; writes the model to $WORK only. The two runs together are a
 # 2-fold cross-validation over the public collection.
 #
-# Needs python3 with numpy, scipy, scikit-learn (PYTHON=... to choose one).
+# Needs python3 with numpy, scipy, scikit-learn and regex (PYTHON=... to choose one).
 # WORK=DIR keeps the intermediate texts (default: a temporary directory).
 set -euo pipefail
 
@@ -32,7 +32,8 @@ mkdir -p "$WORK"
 
 # Our labelled training files (tests/fixtures/labelled/README.md).
 TRAIN=(poisoned benign train-poisoned-a train-poisoned-b train-poisoned-c train-poisoned-d train-poisoned-e
-       train-benign train-benign-short train-benign-c train-benign-d train-benign-e)
+       train-poisoned-f train-benign train-benign-short train-benign-c train-benign-d train-benign-e
+       train-benign-f)
 # Our held-out files: evaluated, never trained on.
 HELDOUT=(heldout heldout2 heldout3)
 for f in heldout4; do [[ -f "$LAB/$f.jsonl" ]] && HELDOUT+=("$f"); done
@@ -95,7 +96,7 @@ rm -f "$SCORES" "$WORK/scores-all.jsonl"
 # The parity fixture holds our labelled files' scores only (the public texts
 # cannot be committed): score them with a second pass below.
 "$PY" "$CRATE/scripts/train_learned.py" "${ARGS[@]}" \
-  --idents --tfidf --C 100 --max-fpr 0.02 --weak-rule MCP-019 "$@" \
+  --idents --unicode --tfidf --C 100 --max-fpr 0.02 --weak-rule MCP-019 "$@" \
   --out "$OUT" --scores-out "$WORK/scores-all.jsonl"
 "$PY" - "$WORK/scores-all.jsonl" "$SCORES" "$WORK" "${TRAIN[@]}" "${HELDOUT[@]}" "${OTHER[@]}" <<'EOF'
 import json, os, sys

@@ -19,7 +19,8 @@ model alone flags at most --max-fpr of the benign training tools (the other
 rules' own false positives are reported, not budgeted). `scripts/retrain.sh`
 runs the whole pipeline with the flags the shipped model uses.
 
-Needs numpy, scipy and scikit-learn (`pip install scikit-learn`).
+Needs numpy, scipy and scikit-learn (`pip install scikit-learn`), and `regex` for
+--unicode.
 
 Usage:
   train_learned.py --train texts.jsonl [--train more.jsonl] \
@@ -51,6 +52,12 @@ def fnv1a(b: bytes) -> int:
 
 
 IDTOK = re.compile(rb"[A-Za-z0-9_-]+")
+try:
+    import regex
+
+    UTOK = regex.compile(r"[\p{Alphabetic}\p{N}]+")
+except ImportError:  # only --unicode needs it
+    UTOK = None
 IDENT = b"\x01"
 
 
@@ -62,7 +69,7 @@ def is_ident(t: bytes) -> bool:
     return any(inner[i:i + 1].islower() and inner[i + 1:i + 2].isupper() for i in range(len(inner) - 1))
 
 
-def features(text: str, bigrams: bool, char_ngrams, idents: bool = False):
+def features(text: str, bigrams: bool, char_ngrams, idents: bool = False, unicode: bool = False):
     if idents:
         seq = []
         for t in IDTOK.findall(text.encode("utf-8")):
@@ -84,13 +91,24 @@ def features(text: str, bigrams: bool, char_ngrams, idents: bool = False):
                 tag = b"c%d " % n
                 for j in range(len(p) - n + 1):
                     yield tag + p[j : j + n]
+    if unicode:
+        # Unicode alphanumeric runs that are not pure ASCII (Rust:
+        # char::is_alphanumeric = Alphabetic or Numeric), lowercased, and
+        # their character pairs.
+        for tok in UTOK.findall(text):
+            if tok.isascii():
+                continue
+            t = tok.lower()
+            yield b"u " + t.encode("utf-8")
+            for j in range(len(t) - 1):
+                yield b"u2 " + t[j : j + 2].encode("utf-8")
 
 
-def vectorize(texts, bits, bigrams, char_ngrams, idents=False):
+def vectorize(texts, bits, bigrams, char_ngrams, idents=False, unicode=False):
     mask = (1 << bits) - 1
     indptr, indices = [0], []
     for t in texts:
-        bs = sorted({fnv1a(f) & mask for f in features(t, bigrams, char_ngrams, idents)})
+        bs = sorted({fnv1a(f) & mask for f in features(t, bigrams, char_ngrams, idents, unicode)})
         indices.extend(bs)
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
@@ -137,6 +155,8 @@ def main():
     ap.add_argument("--no-bigrams", action="store_true")
     ap.add_argument("--char-ngrams", default="4", help="comma-separated lengths, empty for none")
     ap.add_argument("--idents", action="store_true", help="bigrams with identifiers folded to one token")
+    ap.add_argument("--unicode", action="store_true",
+                    help="non-ASCII words and their character pairs (needs the `regex` package)")
     ap.add_argument("--tfidf", action="store_true",
                     help="idf-weighted, L2-normalised features (sklearn TfidfTransformer defaults)")
     ap.add_argument("--C", type=float, default=1.0)
@@ -154,7 +174,7 @@ def main():
     train = [it for p in a.train for it in load(p)]
     y = np.array([1 if it["label"] == "poisoned" else 0 for it in train])
     groups = [f'{it.get("source")}/{it["server"]}' for it in train]
-    X = vectorize([it["text"] for it in train], a.bits, bigrams, cng, a.idents)
+    X = vectorize([it["text"] for it in train], a.bits, bigrams, cng, a.idents, a.unicode)
     idf = None
     if a.tfidf:
         from sklearn.feature_extraction.text import TfidfTransformer
@@ -243,7 +263,7 @@ def main():
     for spec in a.eval:
         name, path = spec.split("=", 1)
         ev = load(path)
-        Xe = transform(vectorize([it["text"] for it in ev], a.bits, bigrams, cng, a.idents))
+        Xe = transform(vectorize([it["text"] for it in ev], a.bits, bigrams, cng, a.idents, a.unicode))
         p = model.predict_proba(Xe)[:, 1]
         print(f"eval {name}: rules+model {fmt(*rates(ev, p, threshold))}; model alone "
               f"{fmt(*rates(ev, p, threshold, False))}; rules alone {fmt(*rates(ev, p, 2.0))}",
@@ -261,6 +281,7 @@ def main():
             "bigrams": bigrams,
             "char_ngrams": cng,
             "idents": a.idents,
+            "unicode": a.unicode,
             "n": int(len(nz)),
             **({"idf_default": idf_default} if idf is not None else {}),
             **({"weak_rules": weak} if weak else {}),

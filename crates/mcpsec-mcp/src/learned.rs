@@ -60,6 +60,12 @@ pub struct Header {
     /// features: `calling <identifier>` generalises over tool names.
     #[serde(default)]
     pub idents: bool,
+    /// Whether words with non-ASCII letters or digits (Unicode
+    /// alphanumeric runs; Cyrillic, accented Latin, CJK…) are features too:
+    /// `u <word>` and its character pairs `u2 <2 chars>`, lowercased — the
+    /// ASCII features never see them, and CJK text has no spaces.
+    #[serde(default)]
+    pub unicode: bool,
     /// With TF-IDF features: the inverse document frequency of buckets not
     /// listed in the records; each record then carries the bucket's idf, and
     /// the text's feature vector (idf of each bucket present) is scaled to
@@ -314,8 +320,9 @@ fn ident_features(text: &[u8], lower: &[u8], buf: &mut Vec<u8>, f: &mut impl FnM
 }
 
 /// Calls `f` with the byte string of every feature of `text` (repeats
-/// included): `w <word>`, `b <word> <word>`, `c<n> <n-gram>`, and with
-/// `idents` `i <word> <word>` (see [`Header::idents`]).
+/// included): `w <word>`, `b <word> <word>`, `c<n> <n-gram>`, with
+/// `idents` `i <word> <word>` (see [`Header::idents`]) and with `unicode`
+/// `u <word>`, `u2 <char pair>` (see [`Header::unicode`]).
 fn for_each_feature(text: &str, h: &Header, mut f: impl FnMut(&[u8])) {
     let mut buf = Vec::with_capacity(64);
     let lower = text.as_bytes().to_ascii_lowercase();
@@ -360,6 +367,34 @@ fn for_each_feature(text: &str, h: &Header, mut f: impl FnMut(&[u8])) {
                     f(&buf);
                 }
             }
+        }
+    }
+    if h.unicode {
+        unicode_features(text, &mut buf, &mut f);
+    }
+}
+
+/// `u <word>` and `u2 <pair>` for every Unicode alphanumeric run of `text`
+/// that is not pure ASCII, lowercased; pairs are of characters.
+fn unicode_features(text: &str, buf: &mut Vec<u8>, f: &mut impl FnMut(&[u8])) {
+    let mut bounds = Vec::new();
+    for tok in text.split(|c: char| !c.is_alphanumeric()) {
+        if tok.is_ascii() {
+            continue; // empty runs too
+        }
+        let t = tok.to_lowercase();
+        buf.clear();
+        buf.extend_from_slice(b"u ");
+        buf.extend_from_slice(t.as_bytes());
+        f(buf);
+        bounds.clear();
+        bounds.extend(t.char_indices().map(|(i, _)| i));
+        bounds.push(t.len());
+        for w in bounds.windows(3) {
+            buf.clear();
+            buf.extend_from_slice(b"u2 ");
+            buf.extend_from_slice(&t.as_bytes()[w[0]..w[2]]);
+            f(buf);
         }
     }
 }
@@ -503,6 +538,7 @@ mod tests {
             bigrams: false,
             char_ngrams: vec![],
             idents: false,
+            unicode: false,
             idf_default: None,
             weak_rules: Default::default(),
             n: 0,
@@ -513,6 +549,47 @@ mod tests {
             got.push(String::from_utf8_lossy(f).into_owned())
         });
         assert_eq!(got, ["w read", "w ssh", "w id", "w rsa", "w then", "w caf"]);
+    }
+
+    #[test]
+    fn unicode_words_and_character_pairs() {
+        let h = Header {
+            bits: 8,
+            bias: 0.0,
+            threshold: 0.5,
+            bigrams: false,
+            char_ngrams: vec![],
+            idents: false,
+            unicode: true,
+            idf_default: None,
+            weak_rules: Default::default(),
+            n: 0,
+            trained: String::new(),
+        };
+        let mut got = Vec::new();
+        for_each_feature("Café: 不要告诉 ÉTÉ x", &h, |f| {
+            got.push(String::from_utf8_lossy(f).into_owned())
+        });
+        assert_eq!(
+            got,
+            [
+                // ASCII features first, as without `unicode`.
+                "w caf",
+                "w t",
+                "w x",
+                "u café",
+                "u2 ca",
+                "u2 af",
+                "u2 fé",
+                "u 不要告诉",
+                "u2 不要",
+                "u2 要告",
+                "u2 告诉",
+                "u été",
+                "u2 ét",
+                "u2 té",
+            ]
+        );
     }
 
     #[test]
