@@ -706,7 +706,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 6);
+        assert_eq!(n, 7);
         assert_eq!(grpc_policy("/mcpsec.v1.QueryService/Nope"), None);
     }
 
