@@ -32,11 +32,11 @@ mkdir -p "$WORK"
 
 # Our labelled training files (tests/fixtures/labelled/README.md).
 TRAIN=(poisoned benign train-poisoned-a train-poisoned-b train-poisoned-c train-poisoned-d train-poisoned-e
-       train-poisoned-f train-benign train-benign-short train-benign-c train-benign-d train-benign-e
-       train-benign-f)
+       train-poisoned-f train-poisoned-g train-benign train-benign-short train-benign-c train-benign-d
+       train-benign-e train-benign-f train-benign-g)
 # Our held-out files: evaluated, never trained on.
 HELDOUT=(heldout heldout2 heldout3)
-for f in heldout4; do [[ -f "$LAB/$f.jsonl" ]] && HELDOUT+=("$f"); done
+for f in heldout4 heldout5; do [[ -f "$LAB/$f.jsonl" ]] && HELDOUT+=("$f"); done
 # Labelled files neither trained on nor held out (kept for experiments).
 OTHER=()
 for f in "$LAB"/train-*.jsonl; do
