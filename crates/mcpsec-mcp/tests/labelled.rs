@@ -149,7 +149,7 @@ fn heldout4_rates() {
 
 /// The fifth held-out set, written blind like the fourth (its author read no
 /// training, held-out, rule or model file) and committed before it was
-/// evaluated, once, with the final model of 2026-11-27 05:20 UTC.
+/// evaluated, once, with the final model of 2026-11-27 05:15 UTC.
 #[test]
 fn heldout5_rates() {
     let (detected, _, fps, _) = heldout("heldout5.jsonl");
@@ -161,7 +161,7 @@ fn heldout5_rates() {
 }
 
 /// Regression floors (not targets): the figures measured with the learned
-/// classifier MCP-022 as retrained on 2026-11-27 05:20 UTC with training
+/// classifier MCP-022 as retrained on 2026-11-27 05:15 UTC with training
 /// sets C–G and Unicode word features. Earlier: 05:00 (C–F) 12/15 (3 FP),
 /// 29/30, 19/20, 74/80 (10 FP); 04:40 (C–E) 14/15 (2 FP), 29/30, 19/20,
 /// 75/80 (10 FP); the first MCP-022 12/15 (2 FP), 28/30, 17/20, 69/80 (10
