@@ -529,21 +529,26 @@ mod tests {
         assert_eq!(got, ["i calling \u{1}", "i \u{1} call", "i call \u{1}"]);
     }
 
-    #[test]
-    fn words_are_ascii_lowercase_runs() {
-        let h = Header {
+    /// A header with word unigrams only (and the Unicode words if asked).
+    fn words_only(unicode: bool) -> Header {
+        Header {
             bits: 8,
             bias: 0.0,
             threshold: 0.5,
             bigrams: false,
             char_ngrams: vec![],
             idents: false,
-            unicode: false,
+            unicode,
             idf_default: None,
             weak_rules: Default::default(),
             n: 0,
             trained: String::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn words_are_ascii_lowercase_runs() {
+        let h = words_only(false);
         let mut got = Vec::new();
         for_each_feature("Read ~/.ssh/ID_RSA, then café!", &h, |f| {
             got.push(String::from_utf8_lossy(f).into_owned())
@@ -553,19 +558,7 @@ mod tests {
 
     #[test]
     fn unicode_words_and_character_pairs() {
-        let h = Header {
-            bits: 8,
-            bias: 0.0,
-            threshold: 0.5,
-            bigrams: false,
-            char_ngrams: vec![],
-            idents: false,
-            unicode: true,
-            idf_default: None,
-            weak_rules: Default::default(),
-            n: 0,
-            trained: String::new(),
-        };
+        let h = words_only(true);
         let mut got = Vec::new();
         for_each_feature("Café: 不要告诉 ÉTÉ x", &h, |f| {
             got.push(String::from_utf8_lossy(f).into_owned())
