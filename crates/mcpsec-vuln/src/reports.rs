@@ -193,9 +193,14 @@ pub fn parse(bytes: &[u8]) -> Result<Ingested, ReportError> {
 
 /// Adds every finding's component to `out.components` and removes
 /// duplicates (first occurrence kept, so a listed package's licences win).
+/// A finding located only by a file (SARIF without a package) names no
+/// component: one needs a version, a purl or an ecosystem.
 fn add_finding_components(out: &mut Ingested) {
     for f in &out.findings {
         let c = &f.component;
+        if c.version.is_empty() && c.purl.is_none() && c.ecosystem.is_empty() {
+            continue;
+        }
         out.components.push(Component {
             name: c.name.clone(),
             version: (!c.version.is_empty()).then(|| c.version.clone()),
@@ -1239,6 +1244,14 @@ mod tests {
             ]
         );
         assert_eq!(t.components[0].licenses, ["MIT"]);
+        // SARIF: a result on a package (purl) names it; one located only by
+        // a file names no component.
+        let sarif = parse(br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"scanner"}},"results":[
+            {"ruleId":"CVE-2020-8203","message":{"text":"lodash"},"locations":[{"logicalLocations":[{"name":"pkg:npm/lodash@4.17.15","kind":"package"}]}]},
+            {"ruleId":"CVE-2021-0001","message":{"text":"in a file"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/app.js"}}}]}]}]}"#).unwrap();
+        assert_eq!(sarif.findings.len(), 2, "{:?}", sarif.skipped);
+        let names: Vec<&str> = sarif.components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["lodash"]);
     }
 
     #[test]
