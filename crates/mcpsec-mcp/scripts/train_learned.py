@@ -168,6 +168,8 @@ def main():
                          "bar chosen out of fold (no poisoned tool lost)")
     ap.add_argument("--scores-out", help="write id/probability of the --eval items (parity check)")
     a = ap.parse_args()
+    if a.unicode and UTOK is None:
+        sys.exit("--unicode needs the `regex` package (pip install regex)")
     bigrams = not a.no_bigrams
     cng = [int(x) for x in a.char_ngrams.split(",") if x.strip()]
 
