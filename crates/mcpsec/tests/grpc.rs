@@ -27,6 +27,17 @@ fn with_key<T>(msg: T, key: &str) -> Request<T> {
     r
 }
 
+/// A request for one finding of the demo tenant, with the bootstrap key.
+fn demo_finding(id: &str) -> Request<pb::GetFindingRequest> {
+    with_key(
+        pb::GetFindingRequest {
+            tenant: "demo".into(),
+            id: id.into(),
+        },
+        TEST_BOOTSTRAP_KEY,
+    )
+}
+
 fn log_input(tenant: &str, id: &str) -> pb::EventInput {
     pb::EventInput {
         id: id.into(),
@@ -385,53 +396,28 @@ async fn grpc_streams_demo_findings_like_rest() {
     assert_eq!(page, expected);
     // One finding by id; unknown ids are NOT_FOUND.
     let one = query
-        .get_finding(with_key(
-            pb::GetFindingRequest {
-                tenant: "demo".into(),
-                id: rest_ids[0].clone(),
-            },
-            TEST_BOOTSTRAP_KEY,
-        ))
+        .get_finding(demo_finding(&rest_ids[0]))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(one.id, rest_ids[0]);
     let err = query
-        .get_finding(with_key(
-            pb::GetFindingRequest {
-                tenant: "demo".into(),
-                id: "no-such-finding".into(),
-            },
-            TEST_BOOTSTRAP_KEY,
-        ))
+        .get_finding(demo_finding("no-such-finding"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound, "{err:?}");
     // A finding's history, after a triage through REST, is the REST one.
     let url = |p: &str| s.url(&format!("/api/v1/tenants/demo/findings/{}{p}", rest_ids[0]));
-    let r = client()
-        .post(url("/status"))
-        .json(&json!({"status": "accepted_risk", "reason": "not reachable"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let rest_h: Value = client()
-        .get(url("/history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (st, v) = send(
+        client()
+            .post(url("/status"))
+            .json(&json!({"status": "accepted_risk", "reason": "not reachable"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let rest_h = get_json(&client(), url("/history")).await;
     let h = query
-        .get_finding_history(with_key(
-            pb::GetFindingRequest {
-                tenant: "demo".into(),
-                id: rest_ids[0].clone(),
-            },
-            TEST_BOOTSTRAP_KEY,
-        ))
+        .get_finding_history(demo_finding(&rest_ids[0]))
         .await
         .unwrap()
         .into_inner();
@@ -452,13 +438,7 @@ async fn grpc_streams_demo_findings_like_rest() {
     );
     assert_eq!(h.items[0].from, "", "the first change is the creation");
     let err = query
-        .get_finding_history(with_key(
-            pb::GetFindingRequest {
-                tenant: "demo".into(),
-                id: "no-such-finding".into(),
-            },
-            TEST_BOOTSTRAP_KEY,
-        ))
+        .get_finding_history(demo_finding("no-such-finding"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound, "{err:?}");
