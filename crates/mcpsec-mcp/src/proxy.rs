@@ -1288,6 +1288,14 @@ pub async fn post_tool_changes(
     Ok(changes.len())
 }
 
+/// The platform client of a background sender (10 s timeout), or `None`
+/// after a warning naming what will not be sent.
+fn background_client(not_sent: &str) -> Option<reqwest::Client> {
+    crate::connect::platform_client(Duration::from_secs(10))
+        .map_err(|e| tracing::warn!(error = %e, "{not_sent}"))
+        .ok()
+}
+
 /// Posts proxy events to the platform's `POST {platform}/api/v1/events` as
 /// `log.received` events (format `mcp-proxy`), in batches of up to 100 or
 /// every second. Failures are logged and the batch dropped.
@@ -1297,12 +1305,8 @@ pub async fn post_events(
     api_key: String,
     tenant: String,
 ) {
-    let client = match crate::connect::platform_client(Duration::from_secs(10)) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "platform events not sent");
-            return;
-        }
+    let Some(client) = background_client("platform events not sent") else {
+        return;
     };
     let url = format!("{}/api/v1/events", platform.trim_end_matches('/'));
     let mut batch = Vec::new();
@@ -1346,12 +1350,8 @@ pub async fn submit_inventories(
     api_key: String,
     tenant: String,
 ) {
-    let client = match crate::connect::platform_client(Duration::from_secs(10)) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "MCP inventories not sent");
-            return;
-        }
+    let Some(client) = background_client("MCP inventories not sent") else {
+        return;
     };
     let base = format!(
         "{}/api/v1/tenants/{tenant}/mcp",
